@@ -1,0 +1,151 @@
+import { releaseProxy, wrap, type Remote } from 'comlink';
+import { Workbox } from 'workbox-window';
+import { TokenProxyError } from '../shared/errors.js';
+import {
+  BROADCAST_CHANNEL,
+  CLAIM_MESSAGE,
+  CONNECT_MESSAGE,
+  type BroadcastEnvelope,
+  type LogoutOptions,
+  type LogoutResult,
+  type PageToWorkerMessage,
+  type Result,
+  type SessionEventOf,
+  type SessionEventType,
+  type SessionStatus,
+  type TokenResponse,
+  type WorkerFacade,
+} from '../shared/protocol.js';
+import { parseTokenResponse } from '../shared/token-response.js';
+
+export { TokenProxyError } from '../shared/errors.js';
+export type * from '../shared/protocol.js';
+
+export interface RegisterOptions {
+  /** Registration scope. Default: the script's directory. */
+  scope?: string;
+  /** `'classic'` (default; every browser) or `'module'`. */
+  type?: WorkerType;
+  /** A call to the worker fails with `TokenProxyError('timeout')` after this long. Default 5000 ms. */
+  callTimeoutMs?: number;
+  /** How long to wait for the worker to take control of this page. Default 5000 ms. */
+  controlTimeoutMs?: number;
+  /** When the worker cannot claim this page, reload it once (never more) before giving up. Default true. */
+  reloadIfUncontrolled?: boolean;
+}
+
+export interface TokenProxy {
+  /** Hands a token endpoint response to the worker. Rejects with `invalid-token-response` (naming the field) and leaves the current session as it was. */
+  login(response: TokenResponse): Promise<SessionStatus>;
+  /** Ends the session in every tab; revokes the refresh token first-hand when a revocation endpoint is configured. */
+  logout(options?: LogoutOptions): Promise<LogoutResult>;
+  /** Session state. Never a token. */
+  status(): Promise<SessionStatus>;
+  /** Listens to session events from every tab; returns the unsubscribe function. */
+  on<T extends SessionEventType>(type: T, listener: (event: SessionEventOf<T>) => void): () => void;
+  /** Stops listening to events. */
+  close(): void;
+}
+
+const RELOAD_FLAG = 'sw-token-proxy:reloaded';
+// Only these fields are sent: junk beside them is never cloned into the worker.
+const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'expires_at', 'refresh_token', 'refresh_expires_in', 'scope'] as const;
+
+function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout>;
+  const promise = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new TokenProxyError('timeout', message)), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw TokenProxyError.from(result.error);
+}
+
+async function ensureControlled(container: ServiceWorkerContainer, options: RegisterOptions): Promise<void> {
+  if (!container.controller) {
+    const gained = new Promise((resolve) => container.addEventListener('controllerchange', resolve, { once: true }));
+    // The worker claims pages when it activates; a page loaded with Shift+Reload must ask it to.
+    const asked = container.ready.then((registration) =>
+      registration.active?.postMessage({ type: CLAIM_MESSAGE } satisfies PageToWorkerMessage),
+    );
+    const limit = timeout<void>(options.controlTimeoutMs ?? 5000, 'the service worker did not take control of this page');
+    await Promise.race([Promise.all([gained, asked]), limit.promise]).catch(() => undefined);
+    limit.cancel();
+  }
+  if (container.controller) {
+    sessionStorage.removeItem(RELOAD_FLAG);
+    return;
+  }
+  if (options.reloadIfUncontrolled !== false && !sessionStorage.getItem(RELOAD_FLAG)) {
+    sessionStorage.setItem(RELOAD_FLAG, '1');
+    location.reload();
+    return new Promise(() => {}); // the page is going away
+  }
+  sessionStorage.removeItem(RELOAD_FLAG);
+  throw new TokenProxyError('not-controlled', 'the service worker does not control this page: API calls would go out without a token');
+}
+
+/**
+ * Registers the worker (workbox-window) and resolves once it controls this page. Rejects with
+ * `TokenProxyError`: `unsupported` without service workers, `not-controlled` when control cannot be had.
+ */
+export async function registerTokenProxy(scriptUrl: string, options: RegisterOptions = {}): Promise<TokenProxy> {
+  if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) {
+    throw new TokenProxyError('unsupported', 'service workers are not available (is this a secure context?)');
+  }
+  const container = navigator.serviceWorker;
+  const workbox = new Workbox(scriptUrl, { scope: options.scope, type: options.type ?? 'classic' });
+  await workbox.register({ immediate: true });
+  await ensureControlled(container, options);
+
+  const callTimeoutMs = options.callTimeoutMs ?? 5000;
+  /** A fresh channel per call: a port made before the worker was stopped or replaced would hang. */
+  async function call<R>(use: (facade: Remote<WorkerFacade>) => Promise<R>): Promise<R> {
+    const controller = container.controller;
+    if (!controller) throw new TokenProxyError('not-controlled', 'this page lost its service worker');
+    const { port1, port2 } = new MessageChannel();
+    controller.postMessage({ type: CONNECT_MESSAGE } satisfies PageToWorkerMessage, [port2]);
+    const facade = wrap<WorkerFacade>(port1);
+    const limit = timeout<R>(callTimeoutMs, `the service worker did not answer within ${callTimeoutMs} ms`);
+    try {
+      const result = await Promise.race([use(facade), limit.promise]);
+      void facade[releaseProxy]();
+      return result;
+    } catch (error) {
+      port1.close();
+      throw error;
+    } finally {
+      limit.cancel();
+    }
+  }
+
+  const channel = new BroadcastChannel(BROADCAST_CHANNEL);
+  const listeners = new Map<SessionEventType, Set<(event: never) => void>>();
+  channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | undefined>) => {
+    if (data?.source !== BROADCAST_CHANNEL || typeof data.event?.type !== 'string') return;
+    listeners.get(data.event.type)?.forEach((listener) => listener(data.event as never));
+  };
+
+  return {
+    async login(response) {
+      parseTokenResponse(response, Date.now()); // same checks as the worker's, to reject before sending
+      const payload: Record<string, unknown> = {};
+      for (const field of TOKEN_FIELDS) if (response[field] !== undefined) payload[field] = response[field];
+      return unwrap(await call<Result<SessionStatus>>((facade) => facade.login(payload as TokenResponse)));
+    },
+    async logout(logoutOptions = {}) {
+      return unwrap(await call<Result<LogoutResult>>((facade) => facade.logout(logoutOptions)));
+    },
+    status: () => call((facade) => facade.status()),
+    on(type, listener) {
+      let set = listeners.get(type);
+      if (!set) listeners.set(type, (set = new Set()));
+      set.add(listener);
+      return () => set.delete(listener);
+    },
+    close: () => channel.close(),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Every message, event, status and error code the worker and the page exchange, typed once.
+ * Both halves import this file, so a rename is a compile error on both sides.
+ * It is compiled with the `webworker` lib and with the `dom` lib: use only what both have.
+ */
+
+/** BroadcastChannel name: session events from the worker to every tab (and to other worker versions). */
+export const BROADCAST_CHANNEL = 'sw-token-proxy';
+
+/** A page posts this to its controller, with a MessagePort, to open a comlink connection. */
+export const CONNECT_MESSAGE = 'sw-token-proxy:connect';
+/** A page that is not controlled posts this to the active worker, which then claims it. */
+export const CLAIM_MESSAGE = 'sw-token-proxy:claim';
+
+export type PageToWorkerMessage =
+  | { type: typeof CONNECT_MESSAGE }
+  | { type: typeof CLAIM_MESSAGE };
+
+/** The token endpoint's JSON (RFC 6749 §5.1) as the app hands it to `login()`. Unknown fields are ignored. */
+export interface TokenResponse {
+  access_token: string;
+  /** `Bearer` (default when absent) or `DPoP`, any case. */
+  token_type?: string;
+  /** Seconds from receipt; a number or a numeric string. */
+  expires_in?: number | string;
+  /** Absolute expiry in seconds since the epoch (some servers send this instead of `expires_in`). */
+  expires_at?: number | string;
+  refresh_token?: string;
+  /** Seconds from receipt until the refresh token expires (Keycloak and others). */
+  refresh_expires_in?: number | string;
+  scope?: string;
+  [field: string]: unknown;
+}
+
+/** Why a session ended. */
+export type LogoutReason =
+  /** `logout()` was called. */
+  | 'user'
+  /** The token endpoint rejected the refresh token (`invalid_grant` or a configured terminal error). */
+  | 'refresh-rejected'
+  /** The refresh token's known expiry passed; no network call was made. */
+  | 'refresh-token-expired'
+  /** The access token expired and there is no refresh token to renew it. */
+  | 'session-expired'
+  /** Memory-only mode: the worker was restarted and the session was lost with it. */
+  | 'worker-restarted';
+
+/** Stable error codes. Every error the library reports carries one of these. */
+export type ErrorCode =
+  /** `login()` got a payload that is not a token response; `field` names the culprit. */
+  | 'invalid-token-response'
+  /** The browser has no service workers (or the page is not a secure context). */
+  | 'unsupported'
+  /** The page could not be brought under the worker's control. */
+  | 'not-controlled'
+  /** The worker did not answer a call in time. */
+  | 'timeout'
+  /** The token endpoint refused our configuration (`invalid_client`, `invalid_request`, ...): not retried. */
+  | 'refresh-misconfigured'
+  /** The token endpoint rejected the refresh token: the session ended (`logged-out` follows). */
+  | 'refresh-rejected'
+  /** A refresh failed for a passing reason (5xx, 429, timeout, network): the session is kept. */
+  | 'refresh-unavailable'
+  /** The revocation endpoint failed; the session was still cleared locally. */
+  | 'revocation-failed'
+  /** The worker's configuration is invalid. */
+  | 'invalid-config'
+  /** A message to the worker had the wrong shape. */
+  | 'bad-message';
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  /** For `invalid-token-response`: the field that was wrong. */
+  field?: string;
+  /** Epoch ms when it happened. */
+  at?: number;
+}
+
+/** What `status()` returns. Never a token. */
+export interface SessionStatus {
+  loggedIn: boolean;
+  /** Epoch ms when the access token expires; absent when unknown. */
+  expiresAt?: number;
+  scope?: string;
+  /** Refreshes carried out in this session. */
+  refreshCount: number;
+  /** Epoch ms of the last successful refresh. */
+  lastRefreshAt?: number;
+  lastError?: ErrorInfo;
+}
+
+/** Events broadcast to every tab. `at` is the worker's clock (epoch ms) when it was sent. */
+export type SessionEvent =
+  | { type: 'logged-in'; at: number; expiresAt?: number; scope?: string }
+  | { type: 'logged-out'; at: number; reason: LogoutReason }
+  | { type: 'refreshed'; at: number; expiresAt?: number; refreshCount: number }
+  | { type: 'error'; at: number; error: ErrorInfo };
+
+export type SessionEventType = SessionEvent['type'];
+export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
+
+/** Broadcast envelope: the marker keeps foreign messages on the same channel name out. */
+export interface BroadcastEnvelope {
+  source: typeof BROADCAST_CHANNEL;
+  event: SessionEvent;
+}
+
+export interface LogoutOptions {
+  /** Revoke the refresh token at the configured revocation endpoint (RFC 7009) first. Default: true when one is configured. */
+  revoke?: boolean;
+}
+
+export interface LogoutResult {
+  /** True when the token endpoint confirmed the revocation; false when not configured or it failed. */
+  revoked: boolean;
+  /** Present when revocation was attempted and failed; the session was cleared locally anyway. */
+  error?: ErrorInfo;
+}
+
+/** A call's outcome. Errors travel as data so their code survives the structured clone. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** The functions the worker exposes over comlink: nothing else is reachable from a page. */
+export interface WorkerFacade {
+  login(response: TokenResponse): Promise<Result<SessionStatus>>;
+  logout(options: LogoutOptions): Promise<Result<LogoutResult>>;
+  status(): Promise<SessionStatus>;
+}

@@ -1,0 +1,120 @@
+import { TokenProxyError } from './errors.js';
+
+/** A token response, checked and with every expiry normalised to epoch milliseconds, once. */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: 'Bearer' | 'DPoP';
+  refreshToken?: string;
+  /** Epoch ms; null when the server gave no expiry (the token then counts as expired: refresh on first use). */
+  expiresAt: number | null;
+  /** The access token's whole lifetime in ms when known; caps the refresh skew. */
+  lifetimeMs: number | null;
+  /** Epoch ms after which the refresh token is known to be dead; null when unknown. */
+  refreshExpiresAt: number | null;
+  scope?: string;
+}
+
+/** Larger than any real JWT; small enough that junk is refused before it reaches storage or a header. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Ten years: anything longer is a unit mistake (ms sent as s) rather than a real lifetime. */
+export const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
+// Visible ASCII only: anything else would make `Headers.set` throw, or smuggle a second header.
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+const NUMERIC = /^\d+(\.\d+)?$/;
+
+function invalid(field: string, message: string): never {
+  throw new TokenProxyError('invalid-token-response', `${field}: ${message}`, field);
+}
+
+function tokenField(value: unknown, field: string): string {
+  if (typeof value !== 'string') invalid(field, `must be a string, got ${describe(value)}`);
+  if (value.length === 0) invalid(field, 'must not be empty');
+  if (value.length > MAX_TOKEN_LENGTH) invalid(field, `longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (!HEADER_SAFE.test(value)) invalid(field, 'contains characters not allowed in an HTTP header');
+  return value;
+}
+
+/** Seconds as a number or a numeric string; undefined/null when absent. */
+function secondsField(value: unknown, field: string, max = MAX_LIFETIME_SECONDS): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  let seconds: number;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string' && NUMERIC.test(value.trim())) seconds = Number(value.trim());
+  else invalid(field, `must be a non-negative number of seconds, got ${describe(value)}`);
+  if (!Number.isFinite(seconds) || seconds < 0) invalid(field, `must be a non-negative number of seconds, got ${seconds}`);
+  if (seconds > max) invalid(field, `${seconds} is out of range`);
+  return seconds;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/** The `exp` claim when the access token is a JWT; undefined for opaque tokens or junk. */
+export function jwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const base64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const claims: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')));
+    if (typeof claims !== 'object' || claims === null) return undefined;
+    const exp = (claims as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks a token endpoint response and normalises it. Throws `TokenProxyError('invalid-token-response')`
+ * naming the field. Expiry, in order of preference: `expires_in` (relative to `receivedAt`),
+ * `expires_at` (epoch seconds), the JWT `exp` claim; none → null (refresh on first use).
+ */
+export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    invalid('response', `must be an object, got ${describe(input)}`);
+  }
+  const raw = input as Record<string, unknown>;
+  const accessToken = tokenField(raw['access_token'], 'access_token');
+
+  let tokenType: TokenSet['tokenType'] = 'Bearer';
+  const rawType = raw['token_type'];
+  if (rawType !== undefined && rawType !== null) {
+    if (typeof rawType !== 'string') invalid('token_type', `must be a string, got ${describe(rawType)}`);
+    const lower = rawType.toLowerCase();
+    if (lower === 'dpop') tokenType = 'DPoP';
+    else if (lower !== 'bearer') invalid('token_type', `must be Bearer or DPoP, got "${rawType.slice(0, 40)}"`);
+  }
+
+  const expiresIn = secondsField(raw['expires_in'], 'expires_in');
+  const expiresAtSeconds = secondsField(raw['expires_at'], 'expires_at', Number.MAX_SAFE_INTEGER / 1000);
+  let expiresAt: number | null = null;
+  let lifetimeMs: number | null = null;
+  if (expiresIn !== undefined) {
+    lifetimeMs = expiresIn * 1000;
+    expiresAt = receivedAt + lifetimeMs;
+  } else {
+    const absolute = expiresAtSeconds ?? jwtExpiry(accessToken);
+    if (absolute !== undefined) {
+      expiresAt = absolute * 1000;
+      lifetimeMs = Math.max(0, expiresAt - receivedAt);
+    }
+  }
+
+  const set: TokenSet = { accessToken, tokenType, expiresAt, lifetimeMs, refreshExpiresAt: null };
+  const refresh = raw['refresh_token'];
+  if (refresh !== undefined && refresh !== null) set.refreshToken = tokenField(refresh, 'refresh_token');
+  // Keycloak sends 0 for refresh tokens that never expire: treat as unknown.
+  const refreshExpiresIn = secondsField(raw['refresh_expires_in'], 'refresh_expires_in');
+  if (refreshExpiresIn) set.refreshExpiresAt = receivedAt + refreshExpiresIn * 1000;
+  const scope = raw['scope'];
+  if (scope !== undefined && scope !== null) {
+    if (typeof scope !== 'string') invalid('scope', `must be a string, got ${describe(scope)}`);
+    if (scope.length > MAX_TOKEN_LENGTH) invalid('scope', `longer than ${MAX_TOKEN_LENGTH} characters`);
+    set.scope = scope;
+  }
+  return set;
+}

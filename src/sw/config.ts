@@ -1,0 +1,161 @@
+import { TokenProxyError } from '../shared/errors.js';
+import type { TokenResponse } from '../shared/protocol.js';
+
+/** An API the token may be sent to: an exact origin and a path prefix matched on segment boundaries. */
+export interface ApiScope {
+  /** e.g. `https://api.example.com` — compared exactly, never as a prefix or pattern. */
+  origin: string;
+  /** e.g. `/v1` matches `/v1` and `/v1/...`, never `/v1beta`. */
+  pathPrefix: string;
+}
+
+/** How the refresh request carries the refresh token. */
+export type RefreshRequestShape =
+  /** RFC 6749 §6: `application/x-www-form-urlencoded` body (`client_id` when configured). The default. */
+  | 'form'
+  /** The same fields as a JSON body. */
+  | 'json'
+  /** `Authorization: Bearer <refresh token>`, with `grant_type=refresh_token` (and `client_id`) as a form body. */
+  | 'header';
+
+export interface RefreshRequestContext {
+  tokenEndpoint: string;
+  clientId: string | undefined;
+}
+
+export interface TokenProxyConfig {
+  /** Where the access token goes: same-origin path prefixes (`'/api'`) or `{ origin, pathPrefix }`. Required. */
+  api: ReadonlyArray<string | ApiScope>;
+  /** The token endpoint URL (absolute, or relative to the worker's origin). Required. */
+  tokenEndpoint: string;
+  /** Sent as `client_id` in refresh requests when set. */
+  clientId?: string;
+  /** RFC 7009 revocation endpoint; when set, `logout()` revokes the refresh token first. */
+  revocationEndpoint?: string;
+  /** Refresh this many seconds before expiry; capped at half the token's lifetime. Default 60. */
+  refreshSkewSeconds?: number;
+  /** Abort a refresh request after this long (counts as a passing failure). Default 10 000 ms. */
+  refreshTimeoutMs?: number;
+  /** Attempts per refresh on passing failures (5xx, 429, timeout, network). Default 3. */
+  refreshAttempts?: number;
+  /** Longest wait between two attempts, `Retry-After` included; a longer `Retry-After` ends the attempt. Default 10 000 ms. */
+  maxRetryDelayMs?: number;
+  /** Refresh request shape, or a function building the request. Default `'form'`. */
+  refreshRequest?: RefreshRequestShape | ((refreshToken: string, context: RefreshRequestContext) => Request | Promise<Request>);
+  /** Reads a successful (2xx) refresh response into token JSON. Default: `response.json()`. */
+  parseRefreshResponse?: (response: Response) => Promise<TokenResponse>;
+  /** OAuth error codes that end the session (besides `invalid_grant`, always terminal). Default none. */
+  terminalErrors?: readonly string[];
+  /** Whether an API response means "this access token is no longer accepted". Default: 401 whose
+   * `WWW-Authenticate` names `invalid_token`, or has no `WWW-Authenticate` at all. Never 403. */
+  isTokenRejected?: (response: Response) => boolean;
+  /** A page-set `Authorization` header on a matching request: `'replace'` it (default) or `'keep'` it. */
+  existingAuthorization?: 'replace' | 'keep';
+}
+
+export interface ResolvedConfig {
+  scopes: readonly ApiScope[];
+  tokenEndpoint: string;
+  clientId: string | undefined;
+  revocationEndpoint: string | undefined;
+  refreshSkewMs: number;
+  refreshTimeoutMs: number;
+  refreshAttempts: number;
+  maxRetryDelayMs: number;
+  refreshRequest: NonNullable<TokenProxyConfig['refreshRequest']>;
+  parseRefreshResponse: (response: Response) => Promise<unknown>;
+  terminalErrors: ReadonlySet<string>;
+  isTokenRejected: (response: Response) => boolean;
+  existingAuthorization: 'replace' | 'keep';
+}
+
+function bad(message: string): never {
+  throw new TokenProxyError('invalid-config', `sw-token-proxy config: ${message}`);
+}
+
+function positive(value: number | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) bad(`${name} must be a number ≥ ${min}`);
+  return value;
+}
+
+function absoluteUrl(value: unknown, name: string, base: string): string {
+  if (typeof value !== 'string' || value === '') bad(`${name} must be a URL string`);
+  try {
+    return new URL(value, base).href;
+  } catch {
+    return bad(`${name} is not a valid URL: ${value}`);
+  }
+}
+
+function normaliseScope(entry: unknown, selfOrigin: string): ApiScope {
+  const raw = typeof entry === 'string' ? { origin: selfOrigin, pathPrefix: entry } : entry;
+  if (typeof raw !== 'object' || raw === null) bad('api entries must be path strings or { origin, pathPrefix }');
+  const { origin, pathPrefix } = raw as Partial<ApiScope>;
+  if (typeof origin !== 'string') bad('api entry origin must be a string');
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return bad(`api origin is not a URL: ${origin}`);
+  }
+  // Exactly an origin: no path, credentials, query or trailing junk that could widen or confuse the match.
+  if (parsed.origin !== origin) bad(`api origin must be a bare origin like "https://api.example.com", got "${origin}"`);
+  if (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/')) bad(`api pathPrefix must start with "/", got ${String(pathPrefix)}`);
+  if (/[?#]/.test(pathPrefix)) bad(`api pathPrefix must not contain "?" or "#": ${pathPrefix}`);
+  return { origin, pathPrefix: pathPrefix.replace(/\/+$/, '') };
+}
+
+/** Checks the config and fills in the defaults. Throws `TokenProxyError('invalid-config')`. */
+export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) bad('installTokenProxy needs a config object');
+  if (!Array.isArray(config.api) || config.api.length === 0) bad('api must be a non-empty array');
+  const shape = config.refreshRequest ?? 'form';
+  if (typeof shape !== 'function' && shape !== 'form' && shape !== 'json' && shape !== 'header') {
+    bad(`refreshRequest must be 'form', 'json', 'header' or a function`);
+  }
+  const existing = config.existingAuthorization ?? 'replace';
+  if (existing !== 'replace' && existing !== 'keep') bad(`existingAuthorization must be 'replace' or 'keep'`);
+  return {
+    scopes: config.api.map((entry) => normaliseScope(entry, selfOrigin)),
+    tokenEndpoint: absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin),
+    clientId: config.clientId,
+    revocationEndpoint:
+      config.revocationEndpoint === undefined ? undefined : absoluteUrl(config.revocationEndpoint, 'revocationEndpoint', selfOrigin),
+    refreshSkewMs: positive(config.refreshSkewSeconds, 'refreshSkewSeconds', 60) * 1000,
+    refreshTimeoutMs: positive(config.refreshTimeoutMs, 'refreshTimeoutMs', 10_000, 1),
+    refreshAttempts: Math.floor(positive(config.refreshAttempts, 'refreshAttempts', 3, 1)),
+    maxRetryDelayMs: positive(config.maxRetryDelayMs, 'maxRetryDelayMs', 10_000),
+    refreshRequest: shape,
+    parseRefreshResponse: config.parseRefreshResponse ?? ((response) => response.json()),
+    terminalErrors: new Set(['invalid_grant', ...(config.terminalErrors ?? [])]),
+    isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
+    existingAuthorization: existing,
+  };
+}
+
+/** RFC 6750 §3.1: `invalid_token` means refresh and retry; a bare 401 is treated the same. */
+export function defaultIsTokenRejected(response: Response): boolean {
+  if (response.status !== 401) return false;
+  const challenge = response.headers.get('WWW-Authenticate');
+  return challenge === null || /\binvalid_token\b/.test(challenge);
+}
+
+/**
+ * Builds the allow-list test. Matching is on the serialised URL string: `base` is origin + prefix, and the
+ * character after it must end a path segment. A URL with credentials, another port or a look-alike host
+ * never starts with a configured origin followed by such a character.
+ */
+export function createApiMatcher(scopes: readonly ApiScope[], excluded: readonly string[] = []): (url: string) => boolean {
+  const bases = scopes.map((scope) => scope.origin + scope.pathPrefix);
+  return (url) => {
+    for (const skip of excluded) if (url === skip || url.startsWith(skip + '?')) return false;
+    for (const base of bases) {
+      if (!url.startsWith(base)) continue;
+      const next = url.charCodeAt(base.length);
+      // end, '/', '?', '#'
+      if (Number.isNaN(next) || next === 47 || next === 63 || next === 35) return true;
+    }
+    return false;
+  };
+}

@@ -1,0 +1,40 @@
+import { TokenProxyError } from '../shared/errors.js';
+import type { ErrorInfo, LogoutResult, Result, WorkerFacade } from '../shared/protocol.js';
+import type { RefreshEngine } from './refresh-engine.js';
+import type { Session } from './session.js';
+
+function failure(error: unknown, now: number): { ok: false; error: ErrorInfo } {
+  if (error instanceof TokenProxyError) return { ok: false, error: error.toInfo(now) };
+  throw error;
+}
+
+/**
+ * What comlink exposes to pages: three functions, frozen, so a page cannot replace a member for other
+ * tabs (comlink supports SET on exposed objects). Arguments are checked here: they come from page script.
+ */
+export function createFacade(
+  engine: RefreshEngine,
+  revoke: (session: Session) => Promise<LogoutResult>,
+  now: () => number,
+): WorkerFacade {
+  return Object.freeze({
+    async login(response: unknown): Promise<Result<Awaited<ReturnType<RefreshEngine['status']>>>> {
+      try {
+        return { ok: true, value: await engine.login(response) };
+      } catch (error) {
+        return failure(error, now());
+      }
+    },
+    async logout(options: unknown): Promise<Result<LogoutResult>> {
+      const revokeOption = typeof options === 'object' && options !== null ? (options as { revoke?: unknown }).revoke : undefined;
+      if ((options !== undefined && (typeof options !== 'object' || options === null)) || (revokeOption !== undefined && typeof revokeOption !== 'boolean')) {
+        return failure(new TokenProxyError('bad-message', 'logout options must be { revoke?: boolean }'), now());
+      }
+      // Local first: every tab hears `logged-out` at once; revocation follows with the token we held.
+      const previous = await engine.logout('user');
+      if (previous === null || revokeOption === false) return { ok: true, value: { revoked: false } };
+      return { ok: true, value: await revoke(previous) };
+    },
+    status: () => engine.status(),
+  });
+}

@@ -1,0 +1,108 @@
+/// <reference lib="webworker" />
+import { expose, type Endpoint } from 'comlink';
+import {
+  BROADCAST_CHANNEL,
+  CLAIM_MESSAGE,
+  CONNECT_MESSAGE,
+  type BroadcastEnvelope,
+  type SessionEvent,
+} from '../shared/protocol.js';
+import { createApiMatcher, resolveConfig, type TokenProxyConfig } from './config.js';
+import { createDbConnection } from './db.js';
+import { createFacade } from './facade.js';
+import { isProxiable, proxyApiRequest } from './fetch-handler.js';
+import { RefreshEngine } from './refresh-engine.js';
+import { revokeSession } from './revocation.js';
+import { createIdbSessionStore } from './session-store.js';
+import { requestRefresh } from './token-endpoint.js';
+
+export type { ApiScope, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
+export { TokenProxyError } from '../shared/errors.js';
+export type * from '../shared/protocol.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/** Name of the Web Lock every worker version takes around a refresh. */
+export const REFRESH_LOCK = 'sw-token-proxy:refresh';
+/** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
+const CALL_LIFETIME_MS = 30_000;
+
+export interface InstallOptions {
+  /** Call `skipWaiting()` on install so a new version takes over at once. Default true. */
+  skipWaiting?: boolean;
+}
+
+/**
+ * Installs the token proxy's event handlers in this service worker. Call it once, at the top level of
+ * the worker script (handlers must be added during the script's first evaluation).
+ * Throws `TokenProxyError('invalid-config')` for a bad config, so a broken deployment fails loudly.
+ */
+export function installTokenProxy(userConfig: TokenProxyConfig, options: InstallOptions = {}): void {
+  const config = resolveConfig(userConfig, self.location.origin);
+  const excluded = [config.tokenEndpoint, ...(config.revocationEndpoint ? [config.revocationEndpoint] : [])];
+  const isApi = createApiMatcher(config.scopes, excluded);
+  const fetchFn: typeof fetch = (input, init) => fetch(input, init);
+  const now = () => Date.now();
+  const channel = new BroadcastChannel(BROADCAST_CHANNEL);
+
+  const engine = new RefreshEngine({
+    store: createIdbSessionStore(createDbConnection()),
+    refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now),
+    now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    withLock: (task) => navigator.locks.request(REFRESH_LOCK, task),
+    emit: (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope),
+    newId: () => crypto.randomUUID(),
+    skewMs: config.refreshSkewMs,
+    attempts: config.refreshAttempts,
+    maxRetryDelayMs: config.maxRetryDelayMs,
+  });
+  // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
+  channel.onmessage = () => engine.invalidate();
+
+  const facade = createFacade(engine, (session) => revokeSession(config, fetchFn, session, now), now);
+  const proxyDeps = { engine, config, fetch: fetchFn };
+
+  self.addEventListener('install', () => {
+    if (options.skipWaiting !== false) void self.skipWaiting();
+  });
+  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+  self.addEventListener('fetch', (event) => {
+    if (isProxiable(event.request, isApi)) event.respondWith(proxyApiRequest(event.request, proxyDeps));
+  });
+
+  self.addEventListener('message', (event) => {
+    // Commands come only from window clients of our own origin; anything else is ignored.
+    const source = event.source;
+    if (!(source instanceof WindowClient) || event.origin !== self.location.origin) return;
+    const data: unknown = event.data;
+    const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
+    if (type === CONNECT_MESSAGE && event.ports[0]) {
+      event.waitUntil(serveOneCall(event.ports[0]));
+    } else if (type === CLAIM_MESSAGE) {
+      event.waitUntil(self.clients.claim());
+    }
+  });
+
+  /**
+   * The page opens a fresh channel per call (a port to a stopped worker would hang forever). The worker
+   * is kept alive until the answer is posted — not longer, so idle tabs do not keep it running.
+   */
+  function serveOneCall(port: MessagePort): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, CALL_LIFETIME_MS);
+      const endpoint: Endpoint = {
+        postMessage(message: unknown, transfer?: Transferable[]) {
+          port.postMessage(message, transfer ?? []);
+          clearTimeout(timer);
+          resolve();
+        },
+        addEventListener: port.addEventListener.bind(port),
+        removeEventListener: port.removeEventListener.bind(port),
+        start: () => port.start(),
+      };
+      expose(facade, endpoint);
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import type { LogoutResult } from '../shared/protocol.js';
+import type { ResolvedConfig } from './config.js';
+import type { Session } from './session.js';
+
+/** RFC 7009: revoke the refresh token (or, without one, the access token). Failure is reported, not thrown. */
+export async function revokeSession(
+  config: Pick<ResolvedConfig, 'revocationEndpoint' | 'clientId' | 'refreshTimeoutMs'>,
+  fetchFn: typeof fetch,
+  session: Session,
+  now: () => number,
+): Promise<LogoutResult> {
+  if (config.revocationEndpoint === undefined) return { revoked: false };
+  const fields: Record<string, string> = session.refreshToken
+    ? { token: session.refreshToken, token_type_hint: 'refresh_token' }
+    : { token: session.accessToken, token_type_hint: 'access_token' };
+  if (config.clientId !== undefined) fields['client_id'] = config.clientId;
+  const failed = (message: string): LogoutResult => ({ revoked: false, error: { code: 'revocation-failed', message, at: now() } });
+  try {
+    const response = await fetchFn(config.revocationEndpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+      credentials: 'omit',
+      cache: 'no-store',
+      signal: AbortSignal.timeout(config.refreshTimeoutMs),
+    });
+    // 200 even for unknown tokens (RFC 7009 §2.2); anything else means the token may still be alive.
+    return response.ok ? { revoked: true } : failed(`revocation endpoint answered ${response.status}; the token may still be valid`);
+  } catch (error) {
+    return failed(`revocation request failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

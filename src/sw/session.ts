@@ -1,0 +1,39 @@
+import type { TokenSet } from '../shared/token-response.js';
+
+/** The stored session: the current token pair plus what `status()` and the refresh engine need. */
+export interface Session extends TokenSet {
+  /** Random per login; outbox entries and compare-and-swap writes are tied to it. */
+  id: string;
+  /** Bumped by every rotation, so a context that re-reads after the lock sees someone else's refresh. */
+  version: number;
+  refreshCount: number;
+  lastRefreshAt?: number;
+}
+
+/** Where sessions live. IndexedDB in production; memory in tests and memory-only mode. */
+export interface SessionStore {
+  read(): Promise<Session | null>;
+  write(session: Session): Promise<void>;
+  /** Writes `next` (or deletes, for null) only if the stored session is still `expected` (same id and
+   * version), atomically; tells whether it did. */
+  replace(expected: Pick<Session, 'id' | 'version'>, next: Session | null): Promise<boolean>;
+  clear(): Promise<void>;
+}
+
+export function createMemorySessionStore(): SessionStore {
+  let current: Session | null = null;
+  return {
+    read: async () => current,
+    write: async (session) => {
+      current = session;
+    },
+    replace: async (expected, next) => {
+      if (current?.id !== expected.id || current.version !== expected.version) return false;
+      current = next;
+      return true;
+    },
+    clear: async () => {
+      current = null;
+    },
+  };
+}

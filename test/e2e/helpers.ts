@@ -1,0 +1,80 @@
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import type { RegisterOptions } from '../../src/client/index.js';
+import type { TokenProxyConfig } from '../../src/sw/config.js';
+import { TokenServer, type TokenServerOptions } from '../server/token-server.js';
+import type { CallResult } from './fixture/page.js';
+import { FIXTURE_DIR } from './fixture/build.js';
+
+export { expect };
+export type WorkerConfig = Partial<Omit<TokenProxyConfig, 'refreshRequest' | 'parseRefreshResponse' | 'isTokenRejected'>> & {
+  refreshRequest?: 'form' | 'json' | 'header';
+  preset?: string;
+};
+
+export const DEFAULT_CONFIG = { api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke' };
+
+export async function startServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const server = new TokenServer({ staticDir: FIXTURE_DIR, ...options });
+  await server.listen();
+  return server;
+}
+
+/** A strict token server per test; `test.use({ serverOptions })` changes it for a describe block. */
+export const test = base.extend<{ serverOptions: TokenServerOptions; server: TokenServer }>({
+  serverOptions: [{}, { option: true }],
+  server: async ({ serverOptions }, use) => {
+    const server = await startServer(serverOptions);
+    await use(server);
+    await server.close();
+  },
+});
+
+/** Opens a tab on the test page and registers the worker with `config`; fails the test if that fails. */
+export async function openTab(
+  context: BrowserContext,
+  server: TokenServer,
+  config: WorkerConfig = {},
+  options: RegisterOptions = {},
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => window.tp !== undefined);
+  const started = await page.evaluate(([c, o]) => window.tp.start(c, o), [{ ...DEFAULT_CONFIG, ...config }, options] as const);
+  expect(started).toBe(true);
+  return page;
+}
+
+export async function openTabs(count: number, context: BrowserContext, server: TokenServer, config: WorkerConfig = {}): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (let i = 0; i < count; i++) pages.push(await openTab(context, server, config));
+  return pages;
+}
+
+export function call(page: Page, path: string, init?: RequestInit): Promise<CallResult> {
+  return page.evaluate(([p, i]) => window.tp.call(p, i), [path, init] as const);
+}
+
+export function login(page: Page, user = 'alice') {
+  return page.evaluate((u) => window.tp.login(u), user);
+}
+
+/** The events a tab has heard so far. */
+export function events(page: Page) {
+  return page.evaluate(() => window.tp.events.slice());
+}
+
+/**
+ * Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until
+ * Chromium reports them stopped, so the next event really starts a fresh worker.
+ */
+export async function stopWorkers(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  const status = new Map<string, string>();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) status.set(v.versionId, v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await expect.poll(() => [...status.values()].every((s) => s === 'stopped'), { timeout: 5000 }).toBe(true);
+  await cdp.detach();
+}

@@ -1,0 +1,434 @@
+/**
+ * A strict authorization + resource server for tests, the demo and the benchmarks.
+ *
+ * Refresh tokens rotate on every use and die at once: presenting one twice is reuse, which revokes the
+ * whole family (every refresh and access token descended from the same login). A reuse grace period can
+ * be switched on to model servers that tolerate a retry. It counts every grant, so a duplicate refresh
+ * anywhere shows up as a failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+
+export type RefreshShape = 'form' | 'json' | 'header';
+
+export interface TokenServerOptions {
+  /** Access token lifetime. Default 60 s. */
+  accessTokenTtlSeconds?: number;
+  /** Refresh token lifetime (sent as `refresh_expires_in`). Default 3600 s. */
+  refreshTokenTtlSeconds?: number;
+  /** A rotated-away refresh token is still accepted this long (Auth0 overlap, Cognito). Default 0: strict. */
+  reuseGraceSeconds?: number;
+  /** Where the refresh grant must carry the refresh token. Default 'form'. */
+  refreshShape?: RefreshShape;
+  /** When set, refresh requests must carry this `client_id` (else 401 invalid_client). */
+  clientId?: string;
+  /** Leave `expires_in` out of token responses (legacy sessions). */
+  omitExpiresIn?: boolean;
+  /** Serve files from this folder for paths outside the API and OAuth routes. */
+  staticDir?: string;
+  /** Expose `/__control/*` over HTTP (for the demo page). */
+  httpControl?: boolean;
+  /** Demo users: name → password. */
+  users?: Record<string, string>;
+  now?: () => number;
+}
+
+export type FaultKind = '503' | '500' | '429' | 'hang' | 'reset' | 'invalid_grant' | 'invalid_client' | 'slow';
+export interface FaultOptions {
+  /** How many requests in a row get this fault. Default 1. */
+  count?: number;
+  /** For 429 / 503: the `Retry-After` seconds to send. */
+  retryAfterSeconds?: number;
+  /** For 'slow': how long to delay the answer after the rotation was carried out. */
+  delayMs?: number;
+}
+type Fault = { kind: FaultKind; remaining: number } & FaultOptions;
+export type FaultTarget = 'refresh' | 'revoke';
+
+export interface RequestRecord {
+  at: number;
+  method: string;
+  path: string;
+  /** The Authorization header exactly as received, or null. */
+  authorization: string | null;
+  /** For API routes: whether the bearer token was live when it arrived. */
+  tokenValid?: boolean;
+  body?: string;
+  idempotencyKey?: string;
+}
+
+export interface TokenServerStats {
+  loginGrants: number;
+  /** Refresh requests of any outcome that reached the token endpoint. */
+  refreshRequests: number;
+  /** Refresh grants carried out (a new token pair issued). */
+  refreshGrants: number;
+  /** Rotated-away refresh tokens presented again: each revoked a family. */
+  reuseDetections: number;
+  /** Rotated-away refresh tokens accepted within the grace period. */
+  graceReuses: number;
+  revocations: number;
+  api: { authorized: number; unauthorized: number; anonymous: number };
+}
+
+interface Family {
+  id: string;
+  user: string;
+  revoked: boolean;
+}
+interface RefreshRecord {
+  family: Family;
+  expiresAt: number;
+  /** When it was rotated away (used), or undefined while it is the live one. */
+  rotatedAt?: number;
+}
+interface AccessRecord {
+  family: Family;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+export class TokenServer {
+  readonly options: Required<Omit<TokenServerOptions, 'clientId' | 'staticDir'>> & Pick<TokenServerOptions, 'clientId' | 'staticDir'>;
+  readonly stats: TokenServerStats = TokenServer.emptyStats();
+  readonly requests: RequestRecord[] = [];
+  private readonly refreshTokens = new Map<string, RefreshRecord>();
+  private readonly accessTokens = new Map<string, AccessRecord>();
+  private readonly faults: Record<FaultTarget, Fault[]> = { refresh: [], revoke: [] };
+  private readonly sockets = new Set<Socket>();
+  private server: Server | null = null;
+  origin = '';
+
+  constructor(options: TokenServerOptions = {}) {
+    this.options = {
+      accessTokenTtlSeconds: 60,
+      refreshTokenTtlSeconds: 3600,
+      reuseGraceSeconds: 0,
+      refreshShape: 'form',
+      omitExpiresIn: false,
+      httpControl: false,
+      users: { alice: 'alice-password', bob: 'bob-password' },
+      now: () => Date.now(),
+      ...options,
+    };
+  }
+
+  private static emptyStats(): TokenServerStats {
+    return {
+      loginGrants: 0,
+      refreshRequests: 0,
+      refreshGrants: 0,
+      reuseDetections: 0,
+      graceReuses: 0,
+      revocations: 0,
+      api: { authorized: 0, unauthorized: 0, anonymous: 0 },
+    };
+  }
+
+  /** Binds to 127.0.0.1 on a free port; resolves with the origin. */
+  async listen(port = 0): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.origin;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  // ---- control interface -------------------------------------------------------------------------
+
+  /** The next `count` requests to `target` get `kind`. Queued faults apply in order. */
+  fail(target: FaultTarget, kind: FaultKind, options: FaultOptions = {}): void {
+    this.faults[target].push({ kind, remaining: options.count ?? 1, ...options });
+  }
+
+  clearFaults(): void {
+    this.faults.refresh.length = 0;
+    this.faults.revoke.length = 0;
+  }
+
+  /** Revokes every access token issued so far (the resource server stops accepting them early). */
+  revokeAccessTokens(): void {
+    for (const record of this.accessTokens.values()) record.revoked = true;
+  }
+
+  setLifetimes(accessTokenTtlSeconds: number, refreshTokenTtlSeconds?: number): void {
+    this.options.accessTokenTtlSeconds = accessTokenTtlSeconds;
+    if (refreshTokenTtlSeconds !== undefined) this.options.refreshTokenTtlSeconds = refreshTokenTtlSeconds;
+  }
+
+  resetCounters(): void {
+    Object.assign(this.stats, TokenServer.emptyStats());
+    this.requests.length = 0;
+  }
+
+  /** Issues a session directly, as a login grant would (for tests that start logged in). */
+  issueLogin(user = 'alice'): Record<string, unknown> {
+    this.stats.loginGrants++;
+    return this.issue({ id: randomBytes(6).toString('hex'), user, revoked: false });
+  }
+
+  apiRequests(): RequestRecord[] {
+    return this.requests.filter((r) => r.path.startsWith('/api/'));
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------------
+
+  private issue(family: Family): Record<string, unknown> {
+    const now = this.options.now();
+    const accessToken = `at-${family.id}-${randomBytes(12).toString('base64url')}`;
+    const refreshToken = `rt-${family.id}-${randomBytes(12).toString('base64url')}`;
+    this.accessTokens.set(accessToken, { family, expiresAt: now + this.options.accessTokenTtlSeconds * 1000, revoked: false });
+    this.refreshTokens.set(refreshToken, { family, expiresAt: now + this.options.refreshTokenTtlSeconds * 1000 });
+    const body: Record<string, unknown> = {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      refresh_token: refreshToken,
+      refresh_expires_in: this.options.refreshTokenTtlSeconds,
+      scope: 'api',
+    };
+    if (!this.options.omitExpiresIn) body['expires_in'] = this.options.accessTokenTtlSeconds;
+    return body;
+  }
+
+  /** The request handler; also usable as middleware in another server (the demo mounts it in Vite). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin || 'http://localhost');
+    const body = await readBody(req);
+    const record: RequestRecord = {
+      at: this.options.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      authorization: req.headers.authorization ?? null,
+    };
+    if (body.length > 0) record.body = body;
+    const key = req.headers['idempotency-key'];
+    if (typeof key === 'string') record.idempotencyKey = key;
+    this.requests.push(record);
+    try {
+      if (url.pathname === '/oauth/token' && req.method === 'POST') return await this.token(req, res, body);
+      if (url.pathname === '/oauth/revoke' && req.method === 'POST') return await this.revoke(req, res, body);
+      if (url.pathname === '/echo' || url.pathname.startsWith('/echo/')) return this.echo(req, res, record);
+      if (url.pathname.startsWith('/api/')) return this.api(req, res, url, record);
+      if (url.pathname.startsWith('/__control/') && this.options.httpControl) return this.control(res, url, body);
+      if (this.options.staticDir && (req.method === 'GET' || req.method === 'HEAD')) return await this.file(res, url.pathname);
+      json(res, 404, { error: 'not_found' });
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { error: 'server_error', error_description: String(error) });
+    }
+  }
+
+  private takeFault(target: FaultTarget): Fault | undefined {
+    const fault = this.faults[target][0];
+    if (!fault) return undefined;
+    if (--fault.remaining <= 0) this.faults[target].shift();
+    return fault;
+  }
+
+  /** Answers with the fault, or returns false when the request should go on (or 'slow': after commit). */
+  private applyFault(fault: Fault, res: ServerResponse): boolean {
+    switch (fault.kind) {
+      case '503':
+      case '500':
+      case '429': {
+        const headers: Record<string, string> = {};
+        if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
+        json(res, Number(fault.kind), { error: fault.kind === '429' ? 'slow_down' : 'temporarily_unavailable' }, headers);
+        return true;
+      }
+      case 'hang':
+        return true; // never answered; the socket is destroyed when the server closes
+      case 'reset':
+        res.socket?.destroy();
+        return true;
+      case 'invalid_grant':
+        json(res, 400, { error: 'invalid_grant', error_description: 'refresh token rejected (injected)' });
+        return true;
+      case 'invalid_client':
+        json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed (injected)' });
+        return true;
+      case 'slow':
+        return false;
+    }
+  }
+
+  private async token(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const isJson = (req.headers['content-type'] ?? '').includes('application/json');
+    let fields: Record<string, string>;
+    try {
+      fields = isJson ? (JSON.parse(body) as Record<string, string>) : Object.fromEntries(new URLSearchParams(body));
+    } catch {
+      return json(res, 400, { error: 'invalid_request', error_description: 'body is not valid JSON' });
+    }
+    if (fields['grant_type'] === 'password') {
+      const { username, password } = fields;
+      if (!username || this.options.users[username] === undefined || this.options.users[username] !== password) {
+        return json(res, 400, { error: 'invalid_grant', error_description: 'wrong user name or password' });
+      }
+      return json(res, 200, this.issueLogin(username), { 'Cache-Control': 'no-store' });
+    }
+    if (fields['grant_type'] !== 'refresh_token') return json(res, 400, { error: 'unsupported_grant_type' });
+
+    this.stats.refreshRequests++;
+    const fault = this.takeFault('refresh');
+    if (fault && this.applyFault(fault, res)) return;
+
+    const shape = this.options.refreshShape;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const presented = shape === 'header' ? bearer : fields['refresh_token'];
+    const wrongShape = (shape === 'json') !== isJson || (shape === 'header' ? fields['refresh_token'] !== undefined : bearer !== undefined);
+    if (!presented || wrongShape) {
+      return json(res, 400, { error: 'invalid_request', error_description: `this server expects the refresh token in the ${shape} shape` });
+    }
+    if (this.options.clientId !== undefined && fields['client_id'] !== this.options.clientId) {
+      return json(res, 401, { error: 'invalid_client', error_description: 'unknown client_id' });
+    }
+
+    // From here to the rotation there is no await: the check-and-rotate is atomic.
+    const now = this.options.now();
+    const record = this.refreshTokens.get(presented);
+    if (!record || record.family.revoked || now >= record.expiresAt) {
+      return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' });
+    }
+    if (record.rotatedAt !== undefined) {
+      if (now - record.rotatedAt > this.options.reuseGraceSeconds * 1000) {
+        this.stats.reuseDetections++;
+        this.revokeFamily(record.family);
+        return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token reuse detected: session revoked' });
+      }
+      this.stats.graceReuses++;
+    } else {
+      record.rotatedAt = now;
+    }
+    this.stats.refreshGrants++;
+    const issued = this.issue(record.family);
+    if (fault?.kind === 'slow') await delay(fault.delayMs ?? 2000); // committed already: a real server does not undo it
+    if (!res.destroyed) json(res, 200, issued, { 'Cache-Control': 'no-store' });
+  }
+
+  private revokeFamily(family: Family): void {
+    family.revoked = true;
+    for (const access of this.accessTokens.values()) if (access.family === family) access.revoked = true;
+  }
+
+  private async revoke(_req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const fault = this.takeFault('revoke');
+    if (fault && this.applyFault(fault, res)) return;
+    const token = new URLSearchParams(body).get('token');
+    if (!token) return json(res, 400, { error: 'invalid_request' });
+    this.stats.revocations++;
+    const family = this.refreshTokens.get(token)?.family ?? this.accessTokens.get(token)?.family;
+    if (family) this.revokeFamily(family);
+    json(res, 200, {}); // RFC 7009 §2.2: 200 for unknown tokens too
+  }
+
+  private liveAccess(authorization: string | null): AccessRecord | undefined {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    const record = token === undefined ? undefined : this.accessTokens.get(token);
+    if (!record || record.revoked || record.family.revoked || this.options.now() >= record.expiresAt) return undefined;
+    return record;
+  }
+
+  private api(req: IncomingMessage, res: ServerResponse, url: URL, record: RequestRecord): void {
+    const access = this.liveAccess(record.authorization);
+    record.tokenValid = access !== undefined;
+    if (!record.authorization) {
+      this.stats.api.anonymous++;
+      return json(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer realm="api"' });
+    }
+    if (!access) {
+      this.stats.api.unauthorized++;
+      return json(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' });
+    }
+    this.stats.api.authorized++;
+    const status = /^\/api\/status\/(\d{3})$/.exec(url.pathname)?.[1];
+    if (status) return json(res, Number(status), { status: Number(status) });
+    if (url.pathname === '/api/redirect') {
+      res.writeHead(302, { Location: url.searchParams.get('to') ?? '/', 'Cache-Control': 'no-store' }).end();
+      return;
+    }
+    json(res, 200, { ok: true, user: access.family.user, method: req.method, path: url.pathname, body: record.body ?? null });
+  }
+
+  private echo(req: IncomingMessage, res: ServerResponse, record: RequestRecord): void {
+    // Public and CORS-open, so tests can see what other origins receive.
+    const cors = {
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+      'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE',
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors).end();
+      return;
+    }
+    json(res, 200, { authorization: record.authorization }, cors);
+  }
+
+  private control(res: ServerResponse, url: URL, body: string): void {
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    switch (url.pathname) {
+      case '/__control/stats':
+        return json(res, 200, { stats: this.stats, options: { accessTokenTtlSeconds: this.options.accessTokenTtlSeconds, refreshTokenTtlSeconds: this.options.refreshTokenTtlSeconds } });
+      case '/__control/fail':
+        this.fail((input['target'] as FaultTarget) ?? 'refresh', input['kind'] as FaultKind, input as FaultOptions);
+        return json(res, 200, { ok: true });
+      case '/__control/revoke-access':
+        this.revokeAccessTokens();
+        return json(res, 200, { ok: true });
+      case '/__control/lifetimes':
+        this.setLifetimes(Number(input['accessTokenTtlSeconds']), input['refreshTokenTtlSeconds'] === undefined ? undefined : Number(input['refreshTokenTtlSeconds']));
+        return json(res, 200, { ok: true });
+      default:
+        return json(res, 404, { error: 'not_found' });
+    }
+  }
+
+  private async file(res: ServerResponse, pathname: string): Promise<void> {
+    const root = this.options.staticDir!;
+    const relative = normalize(pathname === '/' ? '/index.html' : pathname);
+    if (relative.includes('..')) return json(res, 400, { error: 'bad_path' });
+    try {
+      const content = await readFile(join(root, relative));
+      res.writeHead(200, { 'Content-Type': MIME[extname(relative)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' }).end(content);
+    } catch {
+      json(res, 404, { error: 'not_found' });
+    }
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }).end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { createApiMatcher, defaultIsTokenRejected, resolveConfig } from '../../src/sw/config.js';
+
+const SELF = 'https://app.example.com';
+
+describe('the API allow-list', () => {
+  const config = resolveConfig(
+    { api: ['/api/', { origin: 'https://api.example.com', pathPrefix: '/v1' }], tokenEndpoint: '/oauth/token' },
+    SELF,
+  );
+  const isApi = createApiMatcher(config.scopes, [config.tokenEndpoint]);
+
+  it.each([
+    ['https://app.example.com/api', true],
+    ['https://app.example.com/api/', true],
+    ['https://app.example.com/api/users?x=1', true],
+    ['https://app.example.com/api?x=1', true],
+    ['https://app.example.com/api#frag', true],
+    ['https://app.example.com/apiary', false],
+    ['https://app.example.com/', false],
+    ['https://app.example.com/static/api/x', false],
+    ['https://app.example.com:8443/api/x', false],
+    ['http://app.example.com/api/x', false],
+    ['https://app.example.com.evil.test/api/x', false],
+    ['https://evil.test/https://app.example.com/api/x', false],
+    ['https://user:pw@app.example.com/api/x', false],
+    ['https://api.example.com/v1/items', true],
+    ['https://api.example.com/v1', true],
+    ['https://api.example.com/v10/items', false],
+    ['https://api.example.com/v1beta', false],
+    ['https://api.example.com/v2/items', false],
+    ['https://api.example.com.evil.test/v1/items', false],
+    ['https://xapi.example.com/v1/items', false],
+    ['https://app.example.com/oauth/token', false],
+  ])('%s → %s', (url, expected) => {
+    expect(isApi(url)).toBe(expected);
+  });
+
+  it('never matches the token endpoint even when it sits under an API prefix', () => {
+    const c = resolveConfig({ api: ['/'], tokenEndpoint: '/oauth/token' }, SELF);
+    const m = createApiMatcher(c.scopes, [c.tokenEndpoint]);
+    expect(m('https://app.example.com/oauth/token')).toBe(false);
+    expect(m('https://app.example.com/oauth/token?x')).toBe(false);
+    expect(m('https://app.example.com/anything')).toBe(true);
+  });
+});
+
+describe('config validation', () => {
+  it.each([
+    ['no api', { tokenEndpoint: '/t' }],
+    ['empty api', { api: [], tokenEndpoint: '/t' }],
+    ['relative path without slash', { api: ['api'], tokenEndpoint: '/t' }],
+    ['origin with a path', { api: [{ origin: 'https://a.test/x', pathPrefix: '/' }], tokenEndpoint: '/t' }],
+    ['origin with a trailing slash', { api: [{ origin: 'https://a.test/', pathPrefix: '/' }], tokenEndpoint: '/t' }],
+    ['origin with credentials', { api: [{ origin: 'https://u@a.test', pathPrefix: '/' }], tokenEndpoint: '/t' }],
+    ['not a URL', { api: [{ origin: 'a.test', pathPrefix: '/' }], tokenEndpoint: '/t' }],
+    ['prefix with a query', { api: ['/api?x'], tokenEndpoint: '/t' }],
+    ['no token endpoint', { api: ['/api'] }],
+    ['negative skew', { api: ['/api'], tokenEndpoint: '/t', refreshSkewSeconds: -1 }],
+    ['unknown refresh shape', { api: ['/api'], tokenEndpoint: '/t', refreshRequest: 'xml' }],
+  ])('%s is refused', (_, config) => {
+    expect(() => resolveConfig(config as never, SELF)).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+  });
+
+  it('fills in the documented defaults', () => {
+    const c = resolveConfig({ api: ['/api'], tokenEndpoint: '/oauth/token' }, SELF);
+    expect(c).toMatchObject({
+      tokenEndpoint: 'https://app.example.com/oauth/token',
+      refreshSkewMs: 60_000,
+      refreshTimeoutMs: 10_000,
+      refreshAttempts: 3,
+      maxRetryDelayMs: 10_000,
+      refreshRequest: 'form',
+      existingAuthorization: 'replace',
+    });
+    expect([...c.terminalErrors]).toEqual(['invalid_grant']);
+  });
+});
+
+describe('which API responses mean the token was rejected', () => {
+  const response = (status: number, challenge?: string) =>
+    new Response(null, { status, headers: challenge ? { 'WWW-Authenticate': challenge } : {} });
+  it.each([
+    [response(401, 'Bearer error="invalid_token"'), true],
+    [response(401, 'Bearer realm="x", error="invalid_token", error_description="expired"'), true],
+    [response(401), true],
+    [response(401, 'Bearer realm="api"'), false],
+    [response(403, 'Bearer error="insufficient_scope"'), false],
+    [response(403), false],
+    [response(200), false],
+  ])('%#', (r, expected) => expect(defaultIsTokenRejected(r)).toBe(expected));
+});

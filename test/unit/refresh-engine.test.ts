@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import { createMemorySessionStore, type Session, type SessionStore } from '../../src/sw/session.js';
+import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
+import { createHarness, createSharedLock, loginResponse, ManualClock, okOutcome } from './engine-harness.js';
+
+describe('when a refresh is due', () => {
+  it('uses the configured skew, capped at half the token lifetime', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(30)); // 30 s token, 60 s skew → effective 15 s
+    const session = (await h.engine.load())!;
+    expect(h.engine.skewFor(session)).toBe(15_000);
+    h.clock.advance(14_000);
+    expect(h.engine.needsRefresh(session)).toBe(false);
+    h.clock.advance(1_000);
+    expect(h.engine.needsRefresh(session)).toBe(true);
+
+    await h.engine.login(loginResponse(3600)); // long token: the configured 60 s applies
+    expect(h.engine.skewFor((await h.engine.load())!)).toBe(60_000);
+  });
+
+  it('does not refresh a fresh token, and refreshes just in time once it is within the skew', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(300));
+    expect(h.engine.ready()?.accessToken).toBe('at-login');
+    await h.engine.sessionForRequest();
+    expect(h.presented).toEqual([]);
+    h.clock.advance(241_000); // 59 s left < 60 s skew
+    expect(h.engine.ready()).toBeUndefined();
+    const session = await h.engine.sessionForRequest();
+    expect(h.presented).toEqual(['rt-login']);
+    expect(session?.accessToken).not.toBe('at-login');
+    expect(h.events.map((e) => e.type)).toEqual(['logged-in', 'refreshed']);
+  });
+
+  it('refreshes a legacy session without any expiry on first use', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(null));
+    expect((await h.engine.load())!.expiresAt).toBeNull();
+    await h.engine.sessionForRequest();
+    expect(h.presented).toEqual(['rt-login']);
+  });
+
+  it('logs out without a network call when the refresh token is known to have expired', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(60, { refresh_expires_in: 120 }));
+    h.clock.advance(121_000);
+    expect(await h.engine.sessionForRequest()).toBeNull();
+    expect(h.presented).toEqual([]);
+    expect(h.events.at(-1)).toMatchObject({ type: 'logged-out', reason: 'refresh-token-expired' });
+    expect(await h.store.read()).toBeNull();
+  });
+
+  it('ends a session that expired and has no refresh token', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login({ access_token: 'only-access', expires_in: 60 });
+    h.clock.advance(61_000);
+    expect(await h.engine.sessionForRequest()).toBeNull();
+    expect(h.events.at(-1)).toMatchObject({ type: 'logged-out', reason: 'session-expired' });
+  });
+});
+
+describe('single flight', () => {
+  it('serves 50 concurrent requests with one refresh', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const h = createHarness(async (_, { clock }) => {
+      await gate;
+      return okOutcome(clock);
+    });
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const waiting = Array.from({ length: 50 }, () => h.engine.sessionForRequest());
+    release();
+    const sessions = await Promise.all(waiting);
+    expect(h.presented).toEqual(['rt-login']);
+    expect(new Set(sessions.map((s) => s?.accessToken)).size).toBe(1);
+  });
+
+  it('stores the rotated pair before any waiter resumes', async () => {
+    const order: string[] = [];
+    const inner = createMemorySessionStore();
+    const store: SessionStore = {
+      ...inner,
+      replace: async (expected, next) => {
+        const done = await inner.replace(expected, next);
+        order.push(`stored ${next?.refreshToken}`);
+        return done;
+      },
+    };
+    const h = createHarness((_, { clock }) => okOutcome(clock), { store });
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    await Promise.all(
+      [1, 2, 3].map(async (n) => {
+        const session = await h.engine.sessionForRequest();
+        order.push(`waiter ${n} got ${session?.refreshToken}`);
+        expect((await store.read())?.refreshToken).toBe(session?.refreshToken);
+      }),
+    );
+    expect(order[0]).toMatch(/^stored rt-/);
+    expect(order).toHaveLength(4);
+  });
+
+  it('re-reads after the lock: a second worker version skips the refresh another one carried out', async () => {
+    const store = createMemorySessionStore();
+    const clock = new ManualClock();
+    const withLock = createSharedLock();
+    let calls = 0;
+    const respond = async (): Promise<RefreshOutcome> => {
+      calls++;
+      return okOutcome(clock);
+    };
+    const oldWorker = createHarness(respond, { store, clock, withLock });
+    const newWorker = createHarness(respond, { store, clock, withLock });
+    await oldWorker.engine.login(loginResponse(60));
+    await newWorker.engine.load();
+    clock.advance(60_000);
+    const [a, b] = await Promise.all([oldWorker.engine.sessionForRequest(), newWorker.engine.sessionForRequest()]);
+    expect(calls).toBe(1);
+    expect(a?.accessToken).toBe(b?.accessToken);
+    expect(a?.version).toBe(1);
+  });
+
+  it('answers a 401 for a token that already changed with the current one, without refreshing', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const fresh = await h.engine.sessionForRequest();
+    const again = await h.engine.sessionAfterRejection('at-login');
+    expect(again?.accessToken).toBe(fresh?.accessToken);
+    expect(h.presented).toHaveLength(1);
+    // a 401 for the current token forces one refresh even though it looks fresh
+    const forced = await h.engine.sessionAfterRejection(fresh!.accessToken);
+    expect(h.presented).toHaveLength(2);
+    expect(forced?.accessToken).not.toBe(fresh?.accessToken);
+  });
+
+  it('keeps the old refresh token (and its expiry) when the response has none', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock, 300, false));
+    await h.engine.login(loginResponse(60, { refresh_expires_in: 3600 }));
+    const before = (await h.engine.load())!;
+    h.clock.advance(60_000);
+    const after = (await h.engine.sessionForRequest())!;
+    expect(after.refreshToken).toBe('rt-login');
+    expect(after.refreshExpiresAt).toBe(before.refreshExpiresAt);
+    expect(after.accessToken).not.toBe('at-login');
+  });
+
+  it('drops a refresh result when the user logged out while it was in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const h = createHarness(async (_, { clock }) => {
+      await gate;
+      return okOutcome(clock);
+    });
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const pending = h.engine.sessionForRequest();
+    await Promise.resolve();
+    await h.engine.logout('user');
+    release();
+    expect(await pending).toBeNull();
+    expect(await h.store.read()).toBeNull();
+  });
+});
+
+describe('failure classes', () => {
+  const rejected: RefreshOutcome = { kind: 'rejected', error: 'invalid_grant' };
+
+  it('invalid_grant ends the session for every waiter and says why', async () => {
+    const h = createHarness(() => rejected);
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const results = await Promise.all([h.engine.sessionForRequest(), h.engine.sessionForRequest()]);
+    expect(results).toEqual([null, null]);
+    expect(h.presented).toHaveLength(1);
+    expect(await h.store.read()).toBeNull();
+    expect(h.events.at(-1)).toMatchObject({ type: 'logged-out', reason: 'refresh-rejected' });
+    expect((await h.engine.status()).lastError?.code).toBe('refresh-rejected');
+    // no further refresh is tried
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1);
+  });
+
+  it('a configuration error is reported once, not retried, and keeps the session', async () => {
+    const h = createHarness(() => ({ kind: 'misconfigured', error: 'invalid_client' }));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const session = await h.engine.sessionForRequest();
+    expect(session?.accessToken).toBe('at-login');
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1);
+    expect(h.events.filter((e) => e.type === 'error')).toHaveLength(1);
+    expect(h.events.some((e) => e.type === 'logged-out')).toBe(false);
+    expect((await h.engine.status()).lastError?.code).toBe('refresh-misconfigured');
+  });
+
+  it('passing failures back off and then succeed: 503, 503, 200', async () => {
+    const script: RefreshOutcome[] = [
+      { kind: 'transient', reason: '503' },
+      { kind: 'transient', reason: '503' },
+    ];
+    const h = createHarness((_, { clock }) => script.shift() ?? okOutcome(clock));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    const session = await h.engine.sessionForRequest();
+    expect(session?.refreshCount).toBe(1);
+    expect(h.sleeps).toEqual([500, 1000]);
+    expect(h.presented).toEqual(['rt-login', 'rt-login', 'rt-login']);
+    expect(h.events.some((e) => e.type === 'logged-out')).toBe(false);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const script: RefreshOutcome[] = [{ kind: 'transient', reason: '429', retryAfterMs: 2000 }];
+    const h = createHarness((_, { clock }) => script.shift() ?? okOutcome(clock));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    await h.engine.sessionForRequest();
+    expect(h.sleeps).toEqual([2000]);
+  });
+
+  it('gives up for now when attempts run out or Retry-After is too long, keeping the refresh token', async () => {
+    const h = createHarness(() => ({ kind: 'transient', reason: '429', retryAfterMs: 60_000 }));
+    await h.engine.login(loginResponse(120));
+    h.clock.advance(70_000); // within the skew, still valid
+    const session = await h.engine.sessionForRequest();
+    expect(session?.accessToken).toBe('at-login'); // the still-valid token keeps being used
+    expect(h.sleeps).toEqual([]);
+    expect((await h.store.read())?.refreshToken).toBe('rt-login');
+    // blocked until Retry-After has passed: no hammering
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1);
+    h.clock.advance(60_000);
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(2);
+    expect(h.events.filter((e) => e.type === 'error').map((e) => e.type === 'error' && e.error.code)).toEqual([
+      'refresh-unavailable',
+      'refresh-unavailable',
+    ]);
+  });
+
+  it('stops after the configured number of attempts on network errors, never logging out', async () => {
+    const h = createHarness(() => ({ kind: 'transient', reason: 'network error' }));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(61_000);
+    expect((await h.engine.sessionForRequest())?.accessToken).toBe('at-login');
+    expect(h.presented).toHaveLength(3);
+    expect(h.sleeps).toEqual([500, 1000]);
+    expect(await h.store.read()).not.toBeNull();
+  });
+});
+
+describe('login and logout', () => {
+  it('rejects a bad payload and leaves the current session as it was', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(60));
+    const before = await h.store.read();
+    await expect(h.engine.login({ access_token: '' })).rejects.toMatchObject({ code: 'invalid-token-response', field: 'access_token' });
+    expect(await h.store.read()).toEqual(before);
+  });
+
+  it('status never carries a token', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(60, { scope: 'read write' }));
+    const status = await h.engine.status();
+    expect(status).toEqual({ loggedIn: true, expiresAt: h.clock.now() + 60_000, scope: 'read write', refreshCount: 0 });
+    expect(JSON.stringify(status)).not.toMatch(/at-login|rt-login/);
+    await h.engine.logout('user');
+    expect(await h.engine.status()).toEqual({ loggedIn: false, refreshCount: 0 });
+    expect(h.events.at(-1)).toMatchObject({ type: 'logged-out', reason: 'user' });
+  });
+
+  it('reads the session back from the store after a restart (cold start)', async () => {
+    const store = createMemorySessionStore();
+    const first = createHarness((_, { clock }) => okOutcome(clock), { store });
+    await first.engine.login(loginResponse(300));
+    const restarted = createHarness((_, { clock }) => okOutcome(clock), { store, clock: first.clock });
+    expect(restarted.engine.ready()).toBeUndefined();
+    expect((await restarted.engine.sessionForRequest())?.accessToken).toBe('at-login');
+    expect(restarted.engine.ready()?.accessToken).toBe('at-login');
+  });
+
+  it('a stored session with a different version is not overwritten by a stale refresh', async () => {
+    const store = createMemorySessionStore();
+    const stale: Session = { id: 's', version: 1, accessToken: 'a', tokenType: 'Bearer', expiresAt: null, lifetimeMs: null, refreshExpiresAt: null, refreshCount: 0 };
+    await store.write({ ...stale, version: 2 });
+    expect(await store.replace(stale, { ...stale, version: 2, accessToken: 'b' })).toBe(false);
+    expect((await store.read())?.accessToken).toBe('a');
+  });
+});
