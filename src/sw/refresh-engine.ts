@@ -44,8 +44,13 @@ export class RefreshEngine {
     return session.lifetimeMs === null ? this.deps.skewMs : Math.min(this.deps.skewMs, session.lifetimeMs / 2);
   }
 
+  /**
+   * Unknown expiry: refreshed on first use, since a session handed over without one may be long dead. If
+   * the server's refreshed token has no expiry either, the API's 401 is what tells us to refresh again.
+   */
   needsRefresh(session: Session, now = this.deps.now()): boolean {
-    return session.expiresAt === null || now >= session.expiresAt - this.skewFor(session);
+    if (session.expiresAt === null) return session.lastRefreshAt === undefined;
+    return now >= session.expiresAt - this.skewFor(session);
   }
 
   /**

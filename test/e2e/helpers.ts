@@ -64,17 +64,23 @@ export function events(page: Page) {
 }
 
 /**
- * Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until
- * Chromium reports them stopped, so the next event really starts a fresh worker.
+ * Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until Chromium
+ * has reported each running one stopped (a pending fetch may start it again at once: that is a new worker).
  */
 export async function stopWorkers(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
-  const status = new Map<string, string>();
+  const running = new Set<string>();
+  const stopped = new Set<string>();
+  let stopping = false;
   cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
-    for (const v of versions) status.set(v.versionId, v.runningStatus);
+    for (const v of versions) {
+      if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
+      if (v.runningStatus === 'stopped') stopped.add(v.versionId);
+    }
   });
   await cdp.send('ServiceWorker.enable');
+  stopping = true;
   await cdp.send('ServiceWorker.stopAllWorkers');
-  await expect.poll(() => [...status.values()].every((s) => s === 'stopped'), { timeout: 5000 }).toBe(true);
+  await expect.poll(() => [...running].filter((id) => !stopped.has(id)), { timeout: 5000 }).toEqual([]);
   await cdp.detach();
 }

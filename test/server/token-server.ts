@@ -12,7 +12,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 
-export type RefreshShape = 'form' | 'json' | 'header';
+/** form/json/header: the library's built-in shapes; custom: `X-Refresh-Token` header in, `{ data: tokens }` out. */
+export type RefreshShape = 'form' | 'json' | 'header' | 'custom';
 
 export interface TokenServerOptions {
   /** Access token lifetime. Default 60 s. */
@@ -295,8 +296,11 @@ export class TokenServer {
 
     const shape = this.options.refreshShape;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const presented = shape === 'header' ? bearer : fields['refresh_token'];
-    const wrongShape = (shape === 'json') !== isJson || (shape === 'header' ? fields['refresh_token'] !== undefined : bearer !== undefined);
+    const customHeader = req.headers['x-refresh-token'];
+    const presented = shape === 'header' ? bearer : shape === 'custom' ? (typeof customHeader === 'string' ? customHeader : undefined) : fields['refresh_token'];
+    const wrongShape =
+      (shape === 'json') !== isJson ||
+      (shape === 'header' || shape === 'custom' ? fields['refresh_token'] !== undefined : bearer !== undefined);
     if (!presented || wrongShape) {
       return json(res, 400, { error: 'invalid_request', error_description: `this server expects the refresh token in the ${shape} shape` });
     }
@@ -323,7 +327,7 @@ export class TokenServer {
     this.stats.refreshGrants++;
     const issued = this.issue(record.family);
     if (fault?.kind === 'slow') await delay(fault.delayMs ?? 2000); // committed already: a real server does not undo it
-    if (!res.destroyed) json(res, 200, issued, { 'Cache-Control': 'no-store' });
+    if (!res.destroyed) json(res, 200, shape === 'custom' ? { data: issued } : issued, { 'Cache-Control': 'no-store' });
   }
 
   private revokeFamily(family: Family): void {

@@ -40,6 +40,21 @@ describe('when a refresh is due', () => {
     expect(h.presented).toEqual(['rt-login']);
   });
 
+  it('does not refresh on every request when the refreshed token has no expiry either', async () => {
+    const h = createHarness((_, { clock }) => {
+      const outcome = okOutcome(clock);
+      if (outcome.kind === 'ok') outcome.tokens.expiresAt = outcome.tokens.lifetimeMs = null;
+      return outcome;
+    });
+    await h.engine.login(loginResponse(null));
+    const refreshed = await h.engine.sessionForRequest();
+    await h.engine.sessionForRequest();
+    expect(h.presented).toEqual(['rt-login']);
+    // the API's 401 is then what triggers the next refresh
+    await h.engine.sessionAfterRejection(refreshed!.accessToken);
+    expect(h.presented).toHaveLength(2);
+  });
+
   it('logs out without a network call when the refresh token is known to have expired', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
     await h.engine.login(loginResponse(60, { refresh_expires_in: 120 }));
