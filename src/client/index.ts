@@ -16,7 +16,6 @@ import {
   type TokenResponse,
   type WorkerFacade,
 } from '../shared/protocol.js';
-import { parseTokenResponse } from '../shared/token-response.js';
 
 export { TokenProxyError } from '../shared/errors.js';
 export type * from '../shared/protocol.js';
@@ -48,7 +47,6 @@ export interface TokenProxy {
 }
 
 const RELOAD_FLAG = 'sw-token-proxy:reloaded';
-// Only these fields are sent: junk beside them is never cloned into the worker.
 const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'expires_at', 'refresh_token', 'refresh_expires_in', 'scope'] as const;
 
 function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel: () => void } {
@@ -98,7 +96,11 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   }
   const container = navigator.serviceWorker;
   const workbox = new Workbox(scriptUrl, { scope: options.scope, type: options.type ?? 'classic' });
-  await workbox.register({ immediate: true });
+  try {
+    await workbox.register({ immediate: true });
+  } catch (error) {
+    throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   await ensureControlled(container, options);
 
   const callTimeoutMs = options.callTimeoutMs ?? 5000;
@@ -116,7 +118,8 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
       return result;
     } catch (error) {
       port1.close();
-      throw error;
+      // e.g. a DataCloneError for an argument that cannot cross to the worker
+      throw error instanceof TokenProxyError ? error : new TokenProxyError('bad-message', String(error));
     } finally {
       limit.cancel();
     }
@@ -131,9 +134,21 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
 
   return {
     async login(response) {
-      parseTokenResponse(response, Date.now()); // same checks as the worker's, to reject before sending
-      const payload: Record<string, unknown> = {};
-      for (const field of TOKEN_FIELDS) if (response[field] !== undefined) payload[field] = response[field];
+      // The worker checks the payload (one implementation of the rules, and it must not trust pages anyway).
+      // Only the token fields cross over: junk beside them is never cloned into the worker.
+      let payload: unknown = response;
+      if (typeof response === 'object' && response !== null && !Array.isArray(response)) {
+        const picked: Record<string, unknown> = {};
+        for (const field of TOKEN_FIELDS) {
+          const value = response[field];
+          // Every token field is a string or a number; anything else may not even survive the structured clone.
+          if (typeof value === 'object' || typeof value === 'function') {
+            if (value !== null) throw new TokenProxyError('invalid-token-response', `${field}: must be a string or a number`, field);
+          }
+          if (value !== undefined) picked[field] = value;
+        }
+        payload = picked;
+      }
       return unwrap(await call<Result<SessionStatus>>((facade) => facade.login(payload as TokenResponse)));
     },
     async logout(logoutOptions = {}) {

@@ -51,6 +51,8 @@ export type ErrorCode =
   | 'invalid-token-response'
   /** The browser has no service workers (or the page is not a secure context). */
   | 'unsupported'
+  /** The browser refused to register the worker script (404, syntax error, wrong scope, ...). */
+  | 'registration-failed'
   /** The page could not be brought under the worker's control. */
   | 'not-controlled'
   /** The worker did not answer a call in time. */
