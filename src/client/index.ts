@@ -8,7 +8,9 @@ import {
   type BroadcastEnvelope,
   type LogoutOptions,
   type LogoutResult,
+  type OutboxEntrySummary,
   type PageToWorkerMessage,
+  type ReplayReport,
   type Result,
   type SessionEventOf,
   type SessionEventType,
@@ -40,6 +42,10 @@ export interface TokenProxy {
   logout(options?: LogoutOptions): Promise<LogoutResult>;
   /** Session state. Never a token. */
   status(): Promise<SessionStatus>;
+  /** Writes kept by the offline outbox, oldest first (no bodies, no tokens). */
+  outbox(): Promise<OutboxEntrySummary[]>;
+  /** Replays the outbox now. Also done on the page's `online` event. */
+  replayOutbox(): Promise<ReplayReport>;
   /** Listens to session events from every tab; returns the unsubscribe function. */
   on<T extends SessionEventType>(type: T, listener: (event: SessionEventOf<T>) => void): () => void;
   /** Stops listening to events. */
@@ -132,6 +138,10 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     listeners.get(data.event.type)?.forEach((listener) => listener(data.event as never));
   };
 
+  // The page often learns first that the network is back; the worker may have no event to learn it from.
+  const onOnline = () => void call((facade) => facade.replayOutbox()).catch(() => undefined);
+  addEventListener('online', onOnline);
+
   return {
     async login(response) {
       // The worker checks the payload (one implementation of the rules, and it must not trust pages anyway).
@@ -155,12 +165,17 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
       return unwrap(await call<Result<LogoutResult>>((facade) => facade.logout(logoutOptions)));
     },
     status: () => call((facade) => facade.status()),
+    outbox: () => call((facade) => facade.outbox()),
+    replayOutbox: () => call((facade) => facade.replayOutbox()),
     on(type, listener) {
       let set = listeners.get(type);
       if (!set) listeners.set(type, (set = new Set()));
       set.add(listener);
       return () => set.delete(listener);
     },
-    close: () => channel.close(),
+    close() {
+      channel.close();
+      removeEventListener('online', onOnline);
+    },
   };
 }

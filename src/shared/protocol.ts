@@ -68,7 +68,9 @@ export type ErrorCode =
   /** The worker's configuration is invalid. */
   | 'invalid-config'
   /** A message to the worker had the wrong shape. */
-  | 'bad-message';
+  | 'bad-message'
+  /** The offline outbox is at its entry or byte bound: the write was not queued (HTTP 507 to the page). */
+  | 'outbox-full';
 
 export interface ErrorInfo {
   code: ErrorCode;
@@ -92,12 +94,44 @@ export interface SessionStatus {
   lastError?: ErrorInfo;
 }
 
+/** An outbox entry as pages may see it: no body, no token. */
+export interface OutboxEntrySummary {
+  id: string;
+  method: string;
+  url: string;
+  /** Epoch ms when it was queued. */
+  enqueuedAt: number;
+  /** Replay attempts that ended in 5xx/429 so far. */
+  attempts: number;
+  bytes: number;
+  idempotencyKey: string;
+}
+
+/** Why a queued write was given up. */
+export type ReplayFailureReason =
+  /** The server answered a 4xx (not fixed by a refresh): `status` and `body` say what. */
+  | 'rejected'
+  /** Older than the retention period (default 24 h). */
+  | 'expired'
+  /** The session it was made in ended (logout, rejected refresh token): never sent under another session. */
+  | 'logged-out';
+
+export interface ReplayReport {
+  replayed: number;
+  failed: number;
+  /** Entries still waiting (offline, backing off, or logged out). */
+  remaining: number;
+}
+
 /** Events broadcast to every tab. `at` is the worker's clock (epoch ms) when it was sent. */
 export type SessionEvent =
   | { type: 'logged-in'; at: number; expiresAt?: number; scope?: string }
   | { type: 'logged-out'; at: number; reason: LogoutReason }
   | { type: 'refreshed'; at: number; expiresAt?: number; refreshCount: number }
-  | { type: 'error'; at: number; error: ErrorInfo };
+  | { type: 'error'; at: number; error: ErrorInfo }
+  | { type: 'queued'; at: number; entry: OutboxEntrySummary }
+  | { type: 'replayed'; at: number; entry: OutboxEntrySummary; status: number }
+  | { type: 'replay-failed'; at: number; entry: OutboxEntrySummary; reason: ReplayFailureReason; status?: number; body?: string };
 
 export type SessionEventType = SessionEvent['type'];
 export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, { type: T }>;
@@ -128,4 +162,8 @@ export interface WorkerFacade {
   login(response: TokenResponse): Promise<Result<SessionStatus>>;
   logout(options: LogoutOptions): Promise<Result<LogoutResult>>;
   status(): Promise<SessionStatus>;
+  /** The queued writes, oldest first. */
+  outbox(): Promise<OutboxEntrySummary[]>;
+  /** Replays queued writes now (the client calls it on the page's `online` event too). */
+  replayOutbox(): Promise<ReplayReport>;
 }

@@ -51,6 +51,32 @@ export interface TokenProxyConfig {
   isTokenRejected?: (response: Response) => boolean;
   /** A page-set `Authorization` header on a matching request: `'replace'` it (default) or `'keep'` it. */
   existingAuthorization?: 'replace' | 'keep';
+  /** Offline outbox for writes; `false` turns it off. On by default. */
+  outbox?: false | OutboxConfig;
+}
+
+export interface OutboxConfig {
+  /** Which API requests are kept and replayed when the network fails. Default: every method but GET and HEAD. */
+  defer?: (request: Request) => boolean;
+  /** Most entries kept. Default 100. */
+  maxEntries?: number;
+  /** Most bytes kept (bodies, URLs, headers). Default 5 MiB. */
+  maxBytes?: number;
+  /** Entries older than this are dropped (`replay-failed`, reason `expired`). Default 86 400 s (24 h). */
+  retentionSeconds?: number;
+  /** Request header carrying the idempotency key, set before the first attempt unless the page set it. Default `Idempotency-Key`. */
+  idempotencyHeader?: string;
+  /** Header of the 202 response naming the entry id. Default `X-Outbox-Entry`. */
+  entryHeader?: string;
+}
+
+export interface ResolvedOutboxConfig {
+  defer: (request: Request) => boolean;
+  maxEntries: number;
+  maxBytes: number;
+  retentionMs: number;
+  idempotencyHeader: string;
+  entryHeader: string;
 }
 
 export interface ResolvedConfig {
@@ -67,6 +93,7 @@ export interface ResolvedConfig {
   terminalErrors: ReadonlySet<string>;
   isTokenRejected: (response: Response) => boolean;
   existingAuthorization: 'replace' | 'keep';
+  outbox: ResolvedOutboxConfig | null;
 }
 
 function bad(message: string): never {
@@ -131,6 +158,21 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     terminalErrors: new Set(['invalid_grant', ...(config.terminalErrors ?? [])]),
     isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
     existingAuthorization: existing,
+    outbox: config.outbox === false ? null : resolveOutbox(config.outbox ?? {}),
+  };
+}
+
+const isWrite = (request: Request) => request.method !== 'GET' && request.method !== 'HEAD';
+
+function resolveOutbox(outbox: OutboxConfig): ResolvedOutboxConfig {
+  if (outbox.defer !== undefined && typeof outbox.defer !== 'function') bad('outbox.defer must be a function');
+  return {
+    defer: outbox.defer ?? isWrite,
+    maxEntries: positive(outbox.maxEntries, 'outbox.maxEntries', 100, 1),
+    maxBytes: positive(outbox.maxBytes, 'outbox.maxBytes', 5 * 1024 * 1024, 1),
+    retentionMs: positive(outbox.retentionSeconds, 'outbox.retentionSeconds', 86_400, 1) * 1000,
+    idempotencyHeader: outbox.idempotencyHeader ?? 'Idempotency-Key',
+    entryHeader: outbox.entryHeader ?? 'X-Outbox-Entry',
   };
 }
 

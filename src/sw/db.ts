@@ -1,4 +1,5 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { OutboxEntry } from './outbox-store.js';
 import type { Session } from './session.js';
 
 export const DB_NAME = 'sw-token-proxy';
@@ -7,6 +8,8 @@ const DB_VERSION = 1;
 export interface ProxyDB extends DBSchema {
   /** One record, key `'current'`: the session this origin is logged in with. */
   session: { key: string; value: Session };
+  /** Deferred writes, keyed by an auto-incremented sequence number: key order is FIFO order. */
+  outbox: { key: number; value: OutboxEntry };
 }
 
 /**
@@ -19,6 +22,7 @@ export function createDbConnection(name = DB_NAME): () => Promise<IDBPDatabase<P
     opening ??= openDB<ProxyDB>(name, DB_VERSION, {
       upgrade(db) {
         if (!db.objectStoreNames.contains('session')) db.createObjectStore('session');
+        if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
       },
       blocking() {
         void opening?.then((db) => db.close());

@@ -1,5 +1,6 @@
 import { TokenProxyError } from '../shared/errors.js';
-import type { ErrorInfo, LogoutResult, Result, WorkerFacade } from '../shared/protocol.js';
+import type { ErrorInfo, LogoutResult, Result, SessionStatus, WorkerFacade } from '../shared/protocol.js';
+import type { Outbox } from './outbox.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
@@ -14,11 +15,12 @@ function failure(error: unknown, now: number): { ok: false; error: ErrorInfo } {
  */
 export function createFacade(
   engine: RefreshEngine,
+  outbox: Outbox | null,
   revoke: (session: Session) => Promise<LogoutResult>,
   now: () => number,
 ): WorkerFacade {
   return Object.freeze({
-    async login(response: unknown): Promise<Result<Awaited<ReturnType<RefreshEngine['status']>>>> {
+    async login(response: unknown): Promise<Result<SessionStatus>> {
       try {
         return { ok: true, value: await engine.login(response) };
       } catch (error) {
@@ -36,5 +38,7 @@ export function createFacade(
       return { ok: true, value: await revoke(previous) };
     },
     status: () => engine.status(),
+    outbox: async () => (outbox ? outbox.list() : []),
+    replayOutbox: async () => (outbox ? outbox.replay() : { replayed: 0, failed: 0, remaining: 0 }),
   });
 }

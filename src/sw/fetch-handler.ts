@@ -1,11 +1,19 @@
 import type { ResolvedConfig } from './config.js';
+import type { Outbox } from './outbox.js';
+import type { OutboxEntry } from './outbox-store.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
 export interface ProxyDeps {
   engine: RefreshEngine;
-  config: Pick<ResolvedConfig, 'isTokenRejected' | 'existingAuthorization'>;
+  config: Pick<ResolvedConfig, 'isTokenRejected' | 'existingAuthorization' | 'outbox'>;
   fetch: typeof fetch;
+  outbox: Outbox | null;
+  /** False when the browser knows it is offline: writes are queued without trying the network. */
+  online: () => boolean;
+  newId: () => string;
+  /** A write was queued (the worker asks for a Background Sync). */
+  onQueued: () => Promise<void>;
 }
 
 /** Navigations and no-cors requests never carry the token (no-cors would drop the header silently anyway). */
@@ -13,26 +21,95 @@ export function isProxiable(request: Request, isApi: (url: string) => boolean): 
   return request.mode !== 'navigate' && request.mode !== 'no-cors' && isApi(request.url);
 }
 
+export function authorize(headers: Headers, session: Session): Headers {
+  headers.set('Authorization', `${session.tokenType} ${session.accessToken}`);
+  return headers;
+}
+
 function send(request: Request, body: ArrayBuffer | undefined, session: Session | null, deps: ProxyDeps): Promise<Response> {
   const keepPageHeader = deps.config.existingAuthorization === 'keep' && request.headers.has('Authorization');
   if (session === null || keepPageHeader) return deps.fetch(body === undefined ? request : new Request(request, { body }));
-  const headers = new Headers(request.headers);
-  headers.set('Authorization', `${session.tokenType} ${session.accessToken}`);
+  const headers = authorize(new Headers(request.headers), session);
   return deps.fetch(new Request(request, body === undefined ? { headers } : { headers, body }));
 }
 
-/**
- * The hot path. A fresh cached token costs no IndexedDB read and no lock. The body is buffered before the
- * first send because a 401 replay needs it again (request bodies are one-shot streams).
- */
-export async function proxyApiRequest(request: Request, deps: ProxyDeps): Promise<Response> {
-  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+/** Sends with the current token (refreshed first when due); on a rejected token, one shared refresh and one replay. */
+async function sendWithSession(request: Request, body: ArrayBuffer | undefined, deps: ProxyDeps): Promise<Response> {
   let session = deps.engine.ready();
   if (session === undefined) session = await deps.engine.sessionForRequest();
   const response = await send(request, body, session, deps);
   if (session === null || !deps.config.isTokenRejected(response)) return response;
-  // One refresh shared with every other rejected request, then one replay; never a second.
   const next = await deps.engine.sessionAfterRejection(session.accessToken);
   if (next === null || next.accessToken === session.accessToken) return response;
   return send(request, body, next, deps);
+}
+
+/** Sends a stored write with `session`'s token (replay from the outbox). */
+export function sendStored(entry: OutboxEntry, session: Session, fetchFn: typeof fetch): Promise<Response> {
+  return fetchFn(
+    new Request(entry.url, {
+      method: entry.method,
+      headers: authorize(new Headers(entry.headers), session),
+      body: entry.body,
+      credentials: entry.credentials,
+    }),
+  );
+}
+
+/**
+ * The hot path. A fresh cached token costs no IndexedDB read and no lock. Bodies are buffered before the
+ * first send because a 401 replay or the outbox needs them again (request bodies are one-shot streams).
+ */
+export async function proxyApiRequest(request: Request, deps: ProxyDeps, waitUntil: (work: Promise<unknown>) => void): Promise<Response> {
+  const { outbox } = deps;
+  const outboxConfig = deps.config.outbox;
+  if (outbox !== null && outboxConfig !== null && outboxConfig.defer(request)) return proxyWrite(request, deps, outbox, outboxConfig, waitUntil);
+  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
+  const response = await sendWithSession(request, body, deps);
+  if (response.ok && outbox?.pending) waitUntil(outbox.replay()); // the network is back: deliver what waits
+  return response;
+}
+
+async function proxyWrite(
+  request: Request,
+  deps: ProxyDeps,
+  outbox: Outbox,
+  config: NonNullable<ProxyDeps['config']['outbox']>,
+  waitUntil: (work: Promise<unknown>) => void,
+): Promise<Response> {
+  const body = await request.arrayBuffer();
+  const headers = new Headers(request.headers);
+  // Fixed before the first attempt, so a write that reached the server but lost its answer is recognisable.
+  const idempotencyKey = headers.get(config.idempotencyHeader) ?? deps.newId();
+  headers.set(config.idempotencyHeader, idempotencyKey);
+  const write = new Request(request, { headers, body });
+
+  if (outbox.pending) await outbox.replay(); // older writes first: order is kept
+  if (deps.online() && !outbox.pending) {
+    try {
+      return await sendWithSession(write, body, deps);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // only network failures are deferred
+    }
+  }
+
+  const id = deps.newId();
+  headers.delete('Authorization');
+  headers.delete('DPoP');
+  const summary = await outbox.enqueue({
+    id,
+    url: request.url,
+    method: request.method,
+    headers: [...headers],
+    body: body.byteLength > 0 ? body : null,
+    credentials: request.credentials,
+    idempotencyKey,
+    sessionId: (await deps.engine.load())?.id ?? null,
+  });
+  const json = { 'Content-Type': 'application/json' };
+  if (summary === null) {
+    return new Response(JSON.stringify({ error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' }), { status: 507, headers: json });
+  }
+  waitUntil(deps.onQueued());
+  return new Response(JSON.stringify({ queued: true, id }), { status: 202, headers: { ...json, [config.entryHeader]: id } });
 }

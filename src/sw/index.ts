@@ -10,7 +10,9 @@ import {
 import { createApiMatcher, resolveConfig, type TokenProxyConfig } from './config.js';
 import { createDbConnection } from './db.js';
 import { createFacade } from './facade.js';
-import { isProxiable, proxyApiRequest } from './fetch-handler.js';
+import { isProxiable, proxyApiRequest, sendStored, type ProxyDeps } from './fetch-handler.js';
+import { Outbox } from './outbox.js';
+import { createIdbOutboxStore } from './outbox-store.js';
 import { RefreshEngine } from './refresh-engine.js';
 import { revokeSession } from './revocation.js';
 import { createIdbSessionStore } from './session-store.js';
@@ -21,9 +23,16 @@ export { TokenProxyError } from '../shared/errors.js';
 export type * from '../shared/protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
+// Background Sync is Chromium-only and not in TypeScript's lib.
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+}
+type SyncRegistration = ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } };
 
 /** Name of the Web Lock every worker version takes around a refresh. */
 export const REFRESH_LOCK = 'sw-token-proxy:refresh';
+/** Name of the Web Lock around an outbox replay, and the Background Sync tag. */
+export const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
 
@@ -44,14 +53,19 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const fetchFn: typeof fetch = (input, init) => fetch(input, init);
   const now = () => Date.now();
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
+  const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
+  const db = createDbConnection();
+  let outbox: Outbox | null = null;
 
   const engine = new RefreshEngine({
-    store: createIdbSessionStore(createDbConnection()),
+    store: createIdbSessionStore(db),
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     withLock: (task) => navigator.locks.request(REFRESH_LOCK, task),
-    emit: (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope),
+    emit,
+    // A session's queued writes are never sent under another one.
+    onEnded: async () => outbox?.clear('logged-out'),
     newId: () => crypto.randomUUID(),
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
@@ -60,8 +74,39 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
   channel.onmessage = () => engine.invalidate();
 
-  const facade = createFacade(engine, (session) => revokeSession(config, fetchFn, session, now), now);
-  const proxyDeps = { engine, config, fetch: fetchFn };
+  if (config.outbox !== null) {
+    outbox = new Outbox({
+      store: createIdbOutboxStore(db),
+      engine,
+      send: (entry, session) => sendStored(entry, session, fetchFn),
+      isTokenRejected: config.isTokenRejected,
+      now,
+      withLock: (task) => navigator.locks.request(OUTBOX_LOCK, task),
+      emit,
+      limits: config.outbox,
+    });
+  }
+
+  const facade = createFacade(engine, outbox, (session) => revokeSession(config, fetchFn, session, now), now);
+  const proxyDeps: ProxyDeps = {
+    engine,
+    config,
+    fetch: fetchFn,
+    outbox,
+    online: () => navigator.onLine,
+    newId: () => crypto.randomUUID(),
+    // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
+    onQueued: async () => {
+      await (self.registration as SyncRegistration).sync?.register(OUTBOX_LOCK).catch(() => undefined);
+    },
+  };
+  // Worker start is a replay trigger: the first event this worker instance handles starts one.
+  let startReplay = outbox !== null;
+  const replayOnStart = (event: ExtendableEvent) => {
+    if (!startReplay) return;
+    startReplay = false;
+    event.waitUntil(outbox!.replay());
+  };
 
   self.addEventListener('install', () => {
     if (options.skipWaiting !== false) void self.skipWaiting();
@@ -69,13 +114,24 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
   self.addEventListener('fetch', (event) => {
-    if (isProxiable(event.request, isApi)) event.respondWith(proxyApiRequest(event.request, proxyDeps));
+    replayOnStart(event);
+    if (isProxiable(event.request, isApi)) event.respondWith(proxyApiRequest(event.request, proxyDeps, (work) => event.waitUntil(work)));
+  });
+
+  self.addEventListener('sync', (syncEvent) => {
+    const event = syncEvent as SyncEvent;
+    if (event.tag !== OUTBOX_LOCK || outbox === null) return;
+    // Rejecting asks the browser to try again later, with its own backoff.
+    event.waitUntil(outbox.replay().then((report) => {
+      if (report.remaining > 0) throw new Error(`${report.remaining} queued write(s) still waiting`);
+    }));
   });
 
   self.addEventListener('message', (event) => {
     // Commands come only from window clients of our own origin; anything else is ignored.
     const source = event.source;
     if (!(source instanceof WindowClient) || event.origin !== self.location.origin) return;
+    replayOnStart(event);
     const data: unknown = event.data;
     const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
     if (type === CONNECT_MESSAGE && event.ports[0]) {

@@ -13,6 +13,8 @@ export interface EngineDeps {
   /** Runs `task` holding the origin-wide refresh lock (Web Locks in the worker). */
   withLock: <T>(task: () => Promise<T>) => Promise<T>;
   emit: (event: SessionEvent) => void;
+  /** Awaited whenever a session ends, before the caller goes on (the outbox drops that session's writes). */
+  onEnded?: () => Promise<void>;
   newId: () => string;
   skewMs: number;
   attempts: number;
@@ -178,6 +180,7 @@ export class RefreshEngine {
   private async end(reason: LogoutReason, expected: Session): Promise<null> {
     if (await this.deps.store.replace(expected, null)) {
       this.cache = null;
+      await this.deps.onEnded?.();
       this.deps.emit({ type: 'logged-out', at: this.deps.now(), reason });
     } else {
       this.cache = undefined;
@@ -213,6 +216,7 @@ export class RefreshEngine {
     const previous = await this.load();
     await this.deps.store.clear();
     this.cache = null;
+    await this.deps.onEnded?.();
     this.deps.emit({ type: 'logged-out', at: this.deps.now(), reason });
     return previous;
   }

@@ -315,7 +315,8 @@ export class TokenServer {
       return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' });
     }
     if (record.rotatedAt !== undefined) {
-      if (now - record.rotatedAt > this.options.reuseGraceSeconds * 1000) {
+      // Strictly inside the grace window only: with no grace period, even a same-millisecond reuse is reuse.
+      if (!(now - record.rotatedAt < this.options.reuseGraceSeconds * 1000)) {
         this.stats.reuseDetections++;
         this.revokeFamily(record.family);
         return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token reuse detected: session revoked' });
