@@ -111,17 +111,17 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
 
   const callTimeoutMs = options.callTimeoutMs ?? 5000;
   /** A fresh channel per call: a port made before the worker was stopped or replaced would hang. */
-  async function call<R>(use: (facade: Remote<WorkerFacade>) => Promise<R>): Promise<R> {
+  async function call<R>(use: (facade: Remote<WorkerFacade>) => Promise<Result<R>>): Promise<R> {
     const controller = container.controller;
     if (!controller) throw new TokenProxyError('not-controlled', 'this page lost its service worker');
     const { port1, port2 } = new MessageChannel();
     controller.postMessage({ type: CONNECT_MESSAGE } satisfies PageToWorkerMessage, [port2]);
     const facade = wrap<WorkerFacade>(port1);
-    const limit = timeout<R>(callTimeoutMs, `the service worker did not answer within ${callTimeoutMs} ms`);
+    const limit = timeout<Result<R>>(callTimeoutMs, `the service worker did not answer within ${callTimeoutMs} ms`);
     try {
       const result = await Promise.race([use(facade), limit.promise]);
       void facade[releaseProxy]();
-      return result;
+      return unwrap(result);
     } catch (error) {
       port1.close();
       // e.g. a DataCloneError for an argument that cannot cross to the worker
@@ -139,7 +139,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   };
 
   // The page often learns first that the network is back; the worker may have no event to learn it from.
-  const onOnline = () => void call((facade) => facade.replayOutbox()).catch(() => undefined);
+  const onOnline = () => void call<ReplayReport>((facade) => facade.replayOutbox()).catch(() => undefined);
   addEventListener('online', onOnline);
 
   return {
@@ -159,14 +159,14 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
         }
         payload = picked;
       }
-      return unwrap(await call<Result<SessionStatus>>((facade) => facade.login(payload as TokenResponse)));
+      return call<SessionStatus>((facade) => facade.login(payload as TokenResponse));
     },
     async logout(logoutOptions = {}) {
-      return unwrap(await call<Result<LogoutResult>>((facade) => facade.logout(logoutOptions)));
+      return call<LogoutResult>((facade) => facade.logout(logoutOptions));
     },
-    status: () => call((facade) => facade.status()),
-    outbox: () => call((facade) => facade.outbox()),
-    replayOutbox: () => call((facade) => facade.replayOutbox()),
+    status: () => call<SessionStatus>((facade) => facade.status()),
+    outbox: () => call<OutboxEntrySummary[]>((facade) => facade.outbox()),
+    replayOutbox: () => call<ReplayReport>((facade) => facade.replayOutbox()),
     on(type, listener) {
       let set = listeners.get(type);
       if (!set) listeners.set(type, (set = new Set()));

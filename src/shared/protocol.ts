@@ -161,9 +161,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo }
 export interface WorkerFacade {
   login(response: TokenResponse): Promise<Result<SessionStatus>>;
   logout(options: LogoutOptions): Promise<Result<LogoutResult>>;
-  status(): Promise<SessionStatus>;
+  status(): Promise<Result<SessionStatus>>;
   /** The queued writes, oldest first. */
-  outbox(): Promise<OutboxEntrySummary[]>;
+  outbox(): Promise<Result<OutboxEntrySummary[]>>;
   /** Replays queued writes now (the client calls it on the page's `online` event too). */
-  replayOutbox(): Promise<ReplayReport>;
+  replayOutbox(): Promise<Result<ReplayReport>>;
 }

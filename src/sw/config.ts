@@ -53,6 +53,19 @@ export interface TokenProxyConfig {
   existingAuthorization?: 'replace' | 'keep';
   /** Offline outbox for writes; `false` turns it off. On by default. */
   outbox?: false | OutboxConfig;
+  /**
+   * Where the session lives. `'indexeddb'` (default): encrypted at rest, survives worker restarts.
+   * `'memory'`: never written to storage; lost whenever the browser stops the worker (every tab then hears
+   * `logged-out` with reason `worker-restarted`).
+   */
+  storage?: 'indexeddb' | 'memory';
+  /**
+   * Token-endpoint capture. When true, a login the page performs through `fetch` to the token endpoint
+   * (authorization code, password, ...) is stored by the worker and answered to the page without
+   * `access_token` and `refresh_token`. An object lists more login endpoints whose JSON answers are
+   * token responses. Default false.
+   */
+  capture?: boolean | { endpoints: readonly string[] };
 }
 
 export interface OutboxConfig {
@@ -94,6 +107,9 @@ export interface ResolvedConfig {
   isTokenRejected: (response: Response) => boolean;
   existingAuthorization: 'replace' | 'keep';
   outbox: ResolvedOutboxConfig | null;
+  storage: 'indexeddb' | 'memory';
+  /** Absolute URLs whose successful JSON answers are captured as logins; empty when capture is off. */
+  captureEndpoints: readonly string[];
 }
 
 function bad(message: string): never {
@@ -159,7 +175,23 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
     existingAuthorization: existing,
     outbox: config.outbox === false ? null : resolveOutbox(config.outbox ?? {}),
+    storage: resolveStorage(config.storage),
+    captureEndpoints: resolveCapture(config, selfOrigin),
   };
+}
+
+function resolveStorage(storage: unknown): 'indexeddb' | 'memory' {
+  if (storage === undefined || storage === 'indexeddb' || storage === 'memory') return storage ?? 'indexeddb';
+  return bad(`storage must be 'indexeddb' or 'memory'`);
+}
+
+function resolveCapture(config: TokenProxyConfig, selfOrigin: string): string[] {
+  const { capture } = config;
+  if (capture === undefined || capture === false) return [];
+  const token = absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin);
+  if (capture === true) return [token];
+  if (typeof capture !== 'object' || capture === null || !Array.isArray(capture.endpoints)) bad('capture must be a boolean or { endpoints: string[] }');
+  return [token, ...capture.endpoints.map((url, i) => absoluteUrl(url, `capture.endpoints[${i}]`, selfOrigin))];
 }
 
 const isWrite = (request: Request) => request.method !== 'GET' && request.method !== 'HEAD';

@@ -1,15 +1,17 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { OutboxEntry } from './outbox-store.js';
-import type { Session } from './session.js';
+import type { SealedSession } from './session-store.js';
 
 export const DB_NAME = 'sw-token-proxy';
 const DB_VERSION = 1;
 
 export interface ProxyDB extends DBSchema {
-  /** One record, key `'current'`: the session this origin is logged in with. */
-  session: { key: string; value: Session };
+  /** One record, key `'current'`: the session, encrypted (see session-store.ts). */
+  session: { key: string; value: SealedSession };
   /** Deferred writes, keyed by an auto-incremented sequence number: key order is FIFO order. */
   outbox: { key: number; value: OutboxEntry };
+  /** `'session-key'`: the non-extractable AES-GCM key; `'memory-session'`: marker of a memory-only session. */
+  meta: { key: string; value: CryptoKey | string };
 }
 
 /**
@@ -23,6 +25,7 @@ export function createDbConnection(name = DB_NAME): () => Promise<IDBPDatabase<P
       upgrade(db) {
         if (!db.objectStoreNames.contains('session')) db.createObjectStore('session');
         if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        if (!db.objectStoreNames.contains('meta')) db.createObjectStore('meta');
       },
       blocking() {
         void opening?.then((db) => db.close());

@@ -4,13 +4,15 @@ import type { Outbox } from './outbox.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+
 function failure(error: unknown, now: number): { ok: false; error: ErrorInfo } {
   if (error instanceof TokenProxyError) return { ok: false, error: error.toInfo(now) };
   throw error;
 }
 
 /**
- * What comlink exposes to pages: three functions, frozen, so a page cannot replace a member for other
+ * What comlink exposes to pages: the facade functions, frozen, so a page cannot replace a member for other
  * tabs (comlink supports SET on exposed objects). Arguments are checked here: they come from page script.
  */
 export function createFacade(
@@ -22,7 +24,7 @@ export function createFacade(
   return Object.freeze({
     async login(response: unknown): Promise<Result<SessionStatus>> {
       try {
-        return { ok: true, value: await engine.login(response) };
+        return ok(await engine.login(response));
       } catch (error) {
         return failure(error, now());
       }
@@ -34,11 +36,10 @@ export function createFacade(
       }
       // Local first: every tab hears `logged-out` at once; revocation follows with the token we held.
       const previous = await engine.logout('user');
-      if (previous === null || revokeOption === false) return { ok: true, value: { revoked: false } };
-      return { ok: true, value: await revoke(previous) };
+      return ok(previous === null || revokeOption === false ? { revoked: false } : await revoke(previous));
     },
-    status: () => engine.status(),
-    outbox: async () => (outbox ? outbox.list() : []),
-    replayOutbox: async () => (outbox ? outbox.replay() : { replayed: 0, failed: 0, remaining: 0 }),
+    status: async () => ok(await engine.status()),
+    outbox: async () => ok(outbox ? await outbox.list() : []),
+    replayOutbox: async () => ok(outbox ? await outbox.replay() : { replayed: 0, failed: 0, remaining: 0 }),
   });
 }

@@ -14,8 +14,10 @@ import { isProxiable, proxyApiRequest, sendStored, type ProxyDeps } from './fetc
 import { Outbox } from './outbox.js';
 import { createIdbOutboxStore } from './outbox-store.js';
 import { RefreshEngine } from './refresh-engine.js';
+import { callProblem, rejection } from './message-guard.js';
 import { revokeSession } from './revocation.js';
-import { createIdbSessionStore } from './session-store.js';
+import { createIdbSessionStore, createMemorySessionStoreWithMarker } from './session-store.js';
+import { handleTokenRoute } from './token-capture.js';
 import { requestRefresh } from './token-endpoint.js';
 
 export type { ApiScope, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
@@ -58,7 +60,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   let outbox: Outbox | null = null;
 
   const engine = new RefreshEngine({
-    store: createIdbSessionStore(db),
+    store: config.storage === 'memory' ? createMemorySessionStoreWithMarker(db) : createIdbSessionStore(db),
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -113,9 +115,18 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   });
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+  const tokenRoutes = [...new Set(excluded.concat(config.captureEndpoints))];
+  const tokenRouteOf = (url: string) => tokenRoutes.find((route) => url === route || url.startsWith(route + '?'));
+
   self.addEventListener('fetch', (event) => {
     replayOnStart(event);
-    if (isProxiable(event.request, isApi)) event.respondWith(proxyApiRequest(event.request, proxyDeps, (work) => event.waitUntil(work)));
+    const { request } = event;
+    if (isProxiable(request, isApi)) {
+      event.respondWith(proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work)));
+    } else if (request.method !== 'GET' && request.mode !== 'navigate') {
+      const route = tokenRouteOf(request.url);
+      if (route !== undefined) event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn }));
+    }
   });
 
   self.addEventListener('sync', (syncEvent) => {
@@ -148,14 +159,28 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   function serveOneCall(port: MessagePort): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, CALL_LIFETIME_MS);
+      const answered = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      let guarded: ((event: MessageEvent) => void) | null = null;
       const endpoint: Endpoint = {
         postMessage(message: unknown, transfer?: Transferable[]) {
           port.postMessage(message, transfer ?? []);
-          clearTimeout(timer);
-          resolve();
+          answered();
         },
-        addEventListener: port.addEventListener.bind(port),
-        removeEventListener: port.removeEventListener.bind(port),
+        addEventListener(_type, listener) {
+          // Only well-formed calls of facade functions reach comlink; the rest get a typed answer here.
+          guarded = (event: MessageEvent) => {
+            const problem = callProblem(event.data);
+            if (problem === null) (listener as (event: MessageEvent) => void)(event);
+            else port.postMessage(rejection((event.data as { id?: unknown } | null)?.id, problem, now()));
+          };
+          port.addEventListener('message', guarded);
+        },
+        removeEventListener() {
+          if (guarded) port.removeEventListener('message', guarded);
+        },
         start: () => port.start(),
       };
       expose(facade, endpoint);

@@ -67,7 +67,7 @@ export class RefreshEngine {
 
   async load(): Promise<Session | null> {
     if (this.cache !== undefined) return this.cache;
-    this.loading ??= this.deps.store.read().then(
+    this.loading ??= this.readStored().then(
       (session) => {
         this.loading = null;
         if (this.cache === undefined) this.cache = session;
@@ -79,6 +79,16 @@ export class RefreshEngine {
       },
     );
     return this.loading;
+  }
+
+  private async readStored(): Promise<Session | null> {
+    const session = await this.deps.store.read();
+    if (session === null && (await this.deps.store.wasLost?.())) {
+      // Memory-only mode: the session died with the previous worker instance. Say so, once, to every tab.
+      await this.deps.onEnded?.();
+      this.deps.emit({ type: 'logged-out', at: this.deps.now(), reason: 'worker-restarted' });
+    }
+    return session;
   }
 
   /** The session to send a request with, refreshed first when it is about to expire; null when logged out. */

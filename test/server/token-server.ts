@@ -32,6 +32,8 @@ export interface TokenServerOptions {
   staticDir?: string;
   /** Expose `/__control/*` over HTTP (for the demo page). */
   httpControl?: boolean;
+  /** Answer CORS preflights on every path and allow any origin (a cross-origin API). */
+  cors?: boolean;
   /** Demo users: name → password. */
   users?: Record<string, string>;
   now?: () => number;
@@ -105,6 +107,8 @@ export class TokenServer {
   readonly options: Required<Omit<TokenServerOptions, 'clientId' | 'staticDir'>> & Pick<TokenServerOptions, 'clientId' | 'staticDir'>;
   readonly stats: TokenServerStats = TokenServer.emptyStats();
   readonly requests: RequestRecord[] = [];
+  /** Every access and refresh token issued, so tests can search what a page saw for them. */
+  readonly issuedTokens: string[] = [];
   private readonly refreshTokens = new Map<string, RefreshRecord>();
   private readonly accessTokens = new Map<string, AccessRecord>();
   private readonly faults: Record<FaultTarget, Fault[]> = { refresh: [], revoke: [] };
@@ -120,6 +124,7 @@ export class TokenServer {
       refreshShape: 'form',
       omitExpiresIn: false,
       httpControl: false,
+      cors: false,
       users: { alice: 'alice-password', bob: 'bob-password' },
       now: () => Date.now(),
       ...options,
@@ -199,6 +204,7 @@ export class TokenServer {
     const now = this.options.now();
     const accessToken = `at-${family.id}-${randomBytes(12).toString('base64url')}`;
     const refreshToken = `rt-${family.id}-${randomBytes(12).toString('base64url')}`;
+    this.issuedTokens.push(accessToken, refreshToken);
     this.accessTokens.set(accessToken, { family, expiresAt: now + this.options.accessTokenTtlSeconds * 1000, revoked: false });
     this.refreshTokens.set(refreshToken, { family, expiresAt: now + this.options.refreshTokenTtlSeconds * 1000 });
     const body: Record<string, unknown> = {
@@ -226,6 +232,13 @@ export class TokenServer {
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') record.idempotencyKey = key;
     this.requests.push(record);
+    if (this.options.cors) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key', 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE' }).end();
+        return;
+      }
+    }
     try {
       if (url.pathname === '/oauth/token' && req.method === 'POST') return await this.token(req, res, body);
       if (url.pathname === '/oauth/revoke' && req.method === 'POST') return await this.revoke(req, res, body);
