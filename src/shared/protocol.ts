@@ -69,6 +69,8 @@ export type ErrorCode =
   | 'invalid-config'
   /** A message to the worker had the wrong shape. */
   | 'bad-message'
+  /** The worker failed unexpectedly (storage unavailable, ...); the message says what. */
+  | 'internal-error'
   /** The offline outbox is at its entry or byte bound: the write was not queued (HTTP 507 to the page). */
   | 'outbox-full';
 

@@ -1,5 +1,4 @@
 /// <reference lib="webworker" />
-import { expose, type Endpoint } from 'comlink';
 import {
   BROADCAST_CHANNEL,
   CLAIM_MESSAGE,
@@ -14,7 +13,7 @@ import { isProxiable, proxyApiRequest, sendStored, type ProxyDeps } from './fetc
 import { Outbox } from './outbox.js';
 import { createIdbOutboxStore } from './outbox-store.js';
 import { RefreshEngine } from './refresh-engine.js';
-import { callProblem, rejection } from './message-guard.js';
+import { serveFacade } from './rpc.js';
 import { revokeSession } from './revocation.js';
 import { createIdbSessionStore, createMemorySessionStoreWithMarker } from './session-store.js';
 import { handleTokenRoute } from './token-capture.js';
@@ -146,44 +145,9 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     const data: unknown = event.data;
     const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
     if (type === CONNECT_MESSAGE && event.ports[0]) {
-      event.waitUntil(serveOneCall(event.ports[0]));
+      event.waitUntil(serveFacade(event.ports[0], facade, now, CALL_LIFETIME_MS));
     } else if (type === CLAIM_MESSAGE) {
       event.waitUntil(self.clients.claim());
     }
   });
-
-  /**
-   * The page opens a fresh channel per call (a port to a stopped worker would hang forever). The worker
-   * is kept alive until the answer is posted — not longer, so idle tabs do not keep it running.
-   */
-  function serveOneCall(port: MessagePort): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, CALL_LIFETIME_MS);
-      const answered = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      let guarded: ((event: MessageEvent) => void) | null = null;
-      const endpoint: Endpoint = {
-        postMessage(message: unknown, transfer?: Transferable[]) {
-          port.postMessage(message, transfer ?? []);
-          answered();
-        },
-        addEventListener(_type, listener) {
-          // Only well-formed calls of facade functions reach comlink; the rest get a typed answer here.
-          guarded = (event: MessageEvent) => {
-            const problem = callProblem(event.data);
-            if (problem === null) (listener as (event: MessageEvent) => void)(event);
-            else port.postMessage(rejection((event.data as { id?: unknown } | null)?.id, problem, now()));
-          };
-          port.addEventListener('message', guarded);
-        },
-        removeEventListener() {
-          if (guarded) port.removeEventListener('message', guarded);
-        },
-        start: () => port.start(),
-      };
-      expose(facade, endpoint);
-    });
-  }
 }

@@ -1,0 +1,68 @@
+import type { ErrorInfo, Result, WorkerFacade } from '../shared/protocol.js';
+
+/**
+ * The worker's half of comlink's wire protocol, written out instead of comlink's `expose`: pages talk to
+ * us through `comlink.wrap`, but `expose` would also grant GET/SET/CONSTRUCT on any property path, accept
+ * proxied functions as arguments, and throw unanswered on some malformed messages (the page then waits
+ * for its timeout) — and it would cost a third of the worker's size. Here exactly one thing is served: a
+ * call of a facade function with at most one plain argument. Everything else gets a typed answer.
+ */
+type Call = { id: unknown; type: 'APPLY'; path: [keyof WorkerFacade]; argumentList: Array<{ type: 'RAW'; value: unknown }> } | { id: unknown; type: 'RELEASE' };
+
+const FACADE_FUNCTIONS: ReadonlySet<string> = new Set<keyof WorkerFacade>(['login', 'logout', 'status', 'outbox', 'replayOutbox']);
+const isRawWireValue = (value: unknown) => typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'RAW';
+
+/** Returns null when `data` is a call we serve, else what is wrong with it. */
+export function callProblem(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null) return 'a call must be an object';
+  const { type, path, argumentList } = data as { type?: unknown; path?: unknown; argumentList?: unknown };
+  if (type === 'RELEASE') return null;
+  if (type !== 'APPLY') return `calls of type ${String(JSON.stringify(type)).slice(0, 40)} are not accepted`;
+  if (!Array.isArray(path) || path.length !== 1 || !FACADE_FUNCTIONS.has(path[0] as string)) {
+    return `no such function: ${String(JSON.stringify(path)).slice(0, 80)}`;
+  }
+  if (!Array.isArray(argumentList) || argumentList.length > 1 || !argumentList.every(isRawWireValue)) {
+    return 'arguments must be at most one plain value';
+  }
+  return null;
+}
+
+function failed(code: ErrorInfo['code'], message: string, at: number): Result<never> {
+  return { ok: false, error: { code, message, at } };
+}
+
+/**
+ * Serves calls arriving on `port` (one page call per port: a port made before the worker was stopped
+ * would hang). Resolves once the first call is answered, so the caller's `waitUntil` keeps the worker
+ * alive exactly as long as a page waits for it; the port closes on RELEASE or after `lifetimeMs`.
+ */
+export function serveFacade(port: MessagePort, facade: WorkerFacade, now: () => number, lifetimeMs: number): Promise<void> {
+  return new Promise((answered) => {
+    const timer = setTimeout(() => {
+      port.close();
+      answered();
+    }, lifetimeMs);
+    port.onmessage = async ({ data }: MessageEvent<unknown>) => {
+      const id = (data as { id?: unknown } | null)?.id;
+      const problem = callProblem(data);
+      let value: unknown;
+      if (problem !== null) {
+        value = failed('bad-message', problem, now());
+      } else if ((data as Call).type === 'RELEASE') {
+        clearTimeout(timer);
+        port.postMessage({ id, type: 'RAW', value: undefined });
+        port.close();
+        return;
+      } else {
+        const { path, argumentList } = data as Extract<Call, { type: 'APPLY' }>;
+        try {
+          value = await (facade[path[0]] as (argument: unknown) => Promise<unknown>)(argumentList[0]?.value);
+        } catch (error) {
+          value = failed('internal-error', `the worker failed: ${error instanceof Error ? error.message : String(error)}`, now());
+        }
+      }
+      port.postMessage({ id, type: 'RAW', value });
+      answered();
+    };
+  });
+}
