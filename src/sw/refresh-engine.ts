@@ -226,6 +226,7 @@ export class RefreshEngine {
     const previous = await this.load();
     await this.deps.store.clear();
     this.cache = null;
+    if (previous === null) return null; // already logged out: nothing ended, nothing to tell the tabs
     await this.deps.onEnded?.();
     this.deps.emit({ type: 'logged-out', at: this.deps.now(), reason });
     return previous;

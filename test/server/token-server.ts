@@ -413,9 +413,13 @@ export class TokenServer {
       case '/__control/revoke-access':
         this.revokeAccessTokens();
         return json(res, 200, { ok: true });
-      case '/__control/lifetimes':
-        this.setLifetimes(Number(input['accessTokenTtlSeconds']), input['refreshTokenTtlSeconds'] === undefined ? undefined : Number(input['refreshTokenTtlSeconds']));
+      case '/__control/lifetimes': {
+        const access = Number(input['accessTokenTtlSeconds']);
+        const refresh = input['refreshTokenTtlSeconds'] === undefined ? undefined : Number(input['refreshTokenTtlSeconds']);
+        if (!(access > 0) || (refresh !== undefined && !(refresh > 0))) return json(res, 400, { error: 'invalid_request', error_description: 'lifetimes must be positive numbers of seconds' });
+        this.setLifetimes(access, refresh);
         return json(res, 200, { ok: true });
+      }
       default:
         return json(res, 404, { error: 'not_found' });
     }

@@ -303,3 +303,19 @@ describe('login and logout', () => {
     expect((await store.read())?.accessToken).toBe('a');
   });
 });
+
+describe('logout when already logged out', () => {
+  it('tells nobody: no event, no session-end hook', async () => {
+    let ended = 0;
+    const h = createHarness((_, { clock }) => okOutcome(clock), {
+      onEnded: async () => {
+        ended++;
+      },
+    });
+    await h.engine.login(loginResponse(60));
+    expect(await h.engine.logout('user')).not.toBeNull();
+    expect(await h.engine.logout('user')).toBeNull();
+    expect(h.events.filter((e) => e.type === 'logged-out')).toHaveLength(1);
+    expect(ended).toBe(1);
+  });
+});

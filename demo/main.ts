@@ -1,0 +1,185 @@
+// The demo page. The library is used in the first half; the rest is the demo's own UI and its
+// cross-tab timeline (ui.ts draws it).
+import { registerTokenProxy, type TokenResponse } from 'sw-token-proxy/client';
+import { $, button, describe, newTabId, renderStats, StatusPanel, Timeline, type ApiRow, type DemoMessage, type ServerStats } from './ui.js';
+
+const tab = newTabId();
+const timeline = new Timeline($('#timeline'), tab);
+const statusPanel = new StatusPanel($('#status'));
+
+// ---- the library ---------------------------------------------------------------------------------
+
+// Registers /sw.js and resolves once the worker controls this page (it may reload the page once to get there).
+const proxy = await registerTokenProxy('/sw.js').catch((error: unknown) => {
+  $('#worker-state').textContent = `no token proxy: ${describe(error)}`; // e.g. 'unsupported' outside a secure context
+  throw error;
+});
+
+/** The app's own login request (a password grant here; usually the end of an authorization-code flow). */
+async function logIn(user: string): Promise<void> {
+  const response = await fetch('/oauth/token', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username: user, password: `${user}-password` }),
+  });
+  const tokens = (await response.json()) as TokenResponse;
+  if (!response.ok) throw new Error(`login failed: ${String(tokens['error'])}`);
+  // Hand the response to the worker and let go of it: from here on only the worker holds the tokens.
+  await proxy.login(tokens);
+}
+
+/** Every tab hears each session event once, whichever tab (or the worker itself) caused it. */
+proxy.on('logged-in', (event) => {
+  timeline.add({ kind: 'login', at: event.at, text: `logged in — access token until ${timeOf(event.expiresAt)}` });
+  void updateStatus();
+});
+proxy.on('refreshed', (event) => {
+  timeline.add({ kind: 'refresh', at: event.at, refreshCount: event.refreshCount, text: `refresh #${event.refreshCount} — one refresh, announced to every tab · new token until ${timeOf(event.expiresAt)}` });
+  statusPanel.expiresAt = event.expiresAt;
+  void updateStatus();
+});
+proxy.on('logged-out', (event) => {
+  timeline.add({ kind: 'logout', at: event.at, reason: event.reason, text: `logged out — reason: ${event.reason}` });
+  void updateStatus();
+});
+proxy.on('error', (event) => {
+  timeline.add({ kind: 'error', at: event.at, code: event.error.code, text: `${event.error.code}: ${event.error.message}` });
+  void updateStatus();
+});
+
+/** status() never returns a token: logged in or not, expiry, refresh count, last error. */
+let statusSeq = 0;
+async function updateStatus(): Promise<void> {
+  const seq = ++statusSeq;
+  void updateStats();
+  try {
+    const status = await proxy.status();
+    if (seq === statusSeq) statusPanel.render(status); // an older answer that arrives late is dropped
+  } catch (error) {
+    // TokenProxyError: 'timeout' (the worker did not answer) or 'not-controlled' (this page lost it)
+    timeline.add({ kind: 'error', at: Date.now(), code: 'page', text: `status(): ${describe(error)}` });
+  }
+}
+
+/** API calls are plain fetches: the worker adds `Authorization` on the way out. */
+async function callApi(count: number): Promise<void> {
+  const started = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: count }, () =>
+      fetch('/api/data').then(
+        async (response) => ({ status: response.status, user: response.ok ? ((await response.json()) as { user?: string }).user : undefined }),
+        () => ({ status: 0, user: undefined }), // offline, or the worker could not reach the server
+      ),
+    ),
+  );
+  const row: ApiRow = {
+    kind: 'api',
+    tab,
+    at: Date.now(),
+    count,
+    statuses: results.map((r) => r.status),
+    ms: Math.round(performance.now() - started),
+  };
+  const user = results.find((r) => r.user !== undefined)?.user;
+  if (user !== undefined) row.user = user;
+  share(row);
+  await updateStatus();
+}
+
+// ---- the demo around it --------------------------------------------------------------------------
+
+/** The demo's own channel (the library's is 'sw-token-proxy' and belongs to it): API calls and actions of every tab. */
+const demoChannel = new BroadcastChannel('sw-token-proxy-demo');
+demoChannel.onmessage = ({ data }: MessageEvent<DemoMessage>) => {
+  timeline.add(data);
+  void updateStats();
+};
+/** Shows a row here and in every other tab (a channel does not hear its own posts). */
+function share(message: DemoMessage): void {
+  timeline.add(message);
+  demoChannel.postMessage(message);
+}
+function action(text: string): void {
+  share({ kind: 'action', tab, at: Date.now(), text });
+}
+
+function timeOf(epochMs: number | undefined): string {
+  return epochMs === undefined ? 'unknown' : new Date(epochMs).toLocaleTimeString([], { hour12: false });
+}
+
+async function control(path: string, body: object = {}): Promise<unknown> {
+  const response = await fetch(`/__control/${path}`, {
+    method: path === 'stats' ? 'GET' : 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    ...(path === 'stats' ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`/__control/${path} answered ${response.status}`);
+  return response.json();
+}
+
+let statsSeq = 0;
+async function updateStats(): Promise<void> {
+  const seq = ++statsSeq;
+  try {
+    const stats = (await control('stats')) as ServerStats;
+    if (seq === statsSeq) renderStats($('#server'), stats, $<HTMLInputElement>('#ttl'));
+  } catch {
+    // the dev server is gone; the next tick tries again
+  }
+}
+
+/** Runs a button's work; a failure becomes an error row in this tab. */
+function on(selector: string, run: () => Promise<unknown>): void {
+  button(selector).addEventListener('click', () => {
+    run().catch((error: unknown) => timeline.add({ kind: 'error', at: Date.now(), code: 'page', text: describe(error) }));
+  });
+}
+
+on('#login', async () => {
+  const user = $<HTMLSelectElement>('#user').value;
+  action(`logs in as ${user}`);
+  await logIn(user);
+});
+on('#logout', async () => {
+  const result = await proxy.logout();
+  action(`logged out — refresh token revoked at the server: ${result.revoked ? 'yes' : `no${result.error ? ` (${result.error.code})` : ''}`}`);
+});
+on('#call', () => callApi(1));
+on('#call20', () => callApi(20));
+on('#revoke-access', async () => {
+  await control('revoke-access');
+  action('revoked every access token at the server — the next API call gets a 401, the worker refreshes and replays it');
+});
+on('#fail-503', async () => {
+  await control('fail', { target: 'refresh', kind: '503' });
+  action('armed: next refresh → 503 (the worker retries; the call still succeeds)');
+});
+on('#fail-503x3', async () => {
+  await control('fail', { target: 'refresh', kind: '503', count: 3 });
+  action('armed: next 3 refreshes → 503 (all attempts fail: an error, the session is kept)');
+});
+on('#fail-invalid-grant', async () => {
+  await control('fail', { target: 'refresh', kind: 'invalid_grant' });
+  action('armed: next refresh → invalid_grant (the session ends in every tab)');
+});
+on('#apply-ttl', async () => {
+  const seconds = Number($<HTMLInputElement>('#ttl').value);
+  if (!Number.isFinite(seconds) || seconds < 2) throw new Error('the access token lifetime must be at least 2 s');
+  await control('lifetimes', { accessTokenTtlSeconds: seconds });
+  delete $('#ttl').dataset['edited'];
+  action(`set the access token lifetime to ${seconds} s (for tokens issued from now on)`);
+});
+$('#ttl').addEventListener('input', (event) => ((event.target as HTMLElement).dataset['edited'] = 'true'));
+button('#clear').addEventListener('click', () => timeline.clear());
+
+let poll: ReturnType<typeof setInterval> | undefined;
+$<HTMLInputElement>('#poll').addEventListener('change', (event) => {
+  clearInterval(poll);
+  if ((event.target as HTMLInputElement).checked) poll = setInterval(() => void callApi(1), 2000);
+});
+
+$('#worker-state').textContent = 'the service worker controls this tab';
+for (const id of ['#login', '#logout', '#call', '#call20']) button(id).disabled = false;
+await updateStatus();
+setInterval(() => void updateStats(), 3000);
+document.body.dataset['ready'] = 'true';
