@@ -49,9 +49,13 @@ export interface InstallOptions {
  */
 export function installTokenProxy(userConfig: TokenProxyConfig, options: InstallOptions = {}): void {
   const config = resolveConfig(userConfig, self.location.origin);
-  const excluded = [config.tokenEndpoint, ...(config.revocationEndpoint ? [config.revocationEndpoint] : [])];
-  const isApi = createApiMatcher(config.scopes, excluded);
-  const fetchFn: typeof fetch = (input, init) => fetch(input, init);
+  // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
+  // to them go through handleTokenRoute instead.
+  const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];
+  const tokenRoutes = [...new Set([config.tokenEndpoint, ...revocation, ...config.captureEndpoints])];
+  const tokenRouteOf = (url: string) => tokenRoutes.find((route) => url === route || url.startsWith(route + '?'));
+  const isApi = createApiMatcher(config.scopes, tokenRoutes);
+  const fetchFn = fetch.bind(self);
   const now = () => Date.now();
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
@@ -64,6 +68,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     withLock: (task) => navigator.locks.request(REFRESH_LOCK, task),
+    online: () => navigator.onLine,
     emit,
     // A session's queued writes are never sent under another one.
     onEnded: async () => outbox?.clear('logged-out'),
@@ -113,9 +118,6 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     if (options.skipWaiting !== false) void self.skipWaiting();
   });
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-
-  const tokenRoutes = [...new Set(excluded.concat(config.captureEndpoints))];
-  const tokenRouteOf = (url: string) => tokenRoutes.find((route) => url === route || url.startsWith(route + '?'));
 
   self.addEventListener('fetch', (event) => {
     replayOnStart(event);

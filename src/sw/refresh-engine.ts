@@ -12,6 +12,8 @@ export interface EngineDeps {
   sleep: (ms: number) => Promise<void>;
   /** Runs `task` holding the origin-wide refresh lock (Web Locks in the worker). */
   withLock: <T>(task: () => Promise<T>) => Promise<T>;
+  /** False when the browser knows it has no network: a refresh then waits, without attempts or backoff. */
+  online?: () => boolean;
   emit: (event: SessionEvent) => void;
   /** Awaited whenever a session ends, before the caller goes on (the outbox drops that session's writes). */
   onEnded?: () => Promise<void>;
@@ -131,7 +133,7 @@ export class RefreshEngine {
       return expired ? this.end('session-expired', stored) : stored;
     }
     if (stored.refreshExpiresAt !== null && now >= stored.refreshExpiresAt) return this.end('refresh-token-expired', stored);
-    if (this.misconfigured || now < this.blockedUntil) return stored;
+    if (this.misconfigured || now < this.blockedUntil || this.deps.online?.() === false) return stored;
 
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.deps.refresh(stored.refreshToken);
@@ -146,6 +148,8 @@ export class RefreshEngine {
           this.report('refresh-misconfigured', `token endpoint refused the refresh request: ${outcome.error}${outcome.description ? ` (${outcome.description})` : ''}`);
           return stored;
         case 'transient': {
+          // Offline: no backoff and no block, so the first request after the network returns refreshes.
+          if (this.deps.online?.() === false) return stored;
           const delay = outcome.retryAfterMs ?? Math.min(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1), this.deps.maxRetryDelayMs);
           if (attempt >= this.deps.attempts || delay > this.deps.maxRetryDelayMs) {
             this.blockedUntil = this.deps.now() + delay;

@@ -319,3 +319,40 @@ describe('logout when already logged out', () => {
     expect(ended).toBe(1);
   });
 });
+
+describe('offline', () => {
+  it('defers the refresh while the browser knows it is offline — no attempts, no backoff, no logout — and refreshes once back', async () => {
+    let online = false;
+    const h = createHarness((_, { clock }) => okOutcome(clock), { online: () => online });
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(61_000);
+    expect((await h.engine.sessionForRequest())?.accessToken).toBe('at-login');
+    expect(h.presented).toEqual([]);
+    online = true;
+    expect((await h.engine.sessionForRequest())?.accessToken).not.toBe('at-login');
+    expect(h.presented).toHaveLength(1);
+    expect(h.events.some((e) => e.type === 'logged-out')).toBe(false);
+  });
+
+  it('a network failure while going offline stops the attempts at once and does not block the next refresh', async () => {
+    let online = true;
+    const h = createHarness(
+      (_, { clock }) => {
+        if (online) {
+          online = false;
+          return { kind: 'transient', reason: 'network error' };
+        }
+        return okOutcome(clock);
+      },
+      { online: () => online },
+    );
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(61_000);
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1);
+    expect(h.sleeps).toEqual([]);
+    online = true;
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(2);
+  });
+});
