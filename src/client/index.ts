@@ -53,7 +53,8 @@ export interface TokenProxy {
 }
 
 const RELOAD_FLAG = 'sw-token-proxy:reloaded';
-const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'expires_at', 'refresh_token', 'refresh_expires_in', 'scope'] as const;
+// id_token only for its `sub` claim (which user the session is for); the worker does not keep it.
+const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'expires_at', 'refresh_token', 'refresh_expires_in', 'scope', 'id_token'] as const;
 
 function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout>;
@@ -139,6 +140,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   };
 
   // The page often learns first that the network is back; the worker may have no event to learn it from.
+  // (Also used after login, below.)
   const onOnline = () => void call<ReplayReport>((facade) => facade.replayOutbox()).catch(() => undefined);
   addEventListener('online', onOnline);
 
@@ -159,7 +161,11 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
         }
         payload = picked;
       }
-      return call<SessionStatus>((facade) => facade.login(payload as TokenResponse));
+      const status = await call<SessionStatus>((facade) => facade.login(payload as TokenResponse));
+      // Writes queued while logged out (or kept for this user) wait for a login: deliver them now, in a
+      // call of its own so the worker stays alive for it.
+      onOnline();
+      return status;
     },
     async logout(logoutOptions = {}) {
       return call<LogoutResult>((facade) => facade.logout(logoutOptions));

@@ -12,6 +12,8 @@ export interface TokenSet {
   /** Epoch ms after which the refresh token is known to be dead; null when unknown. */
   refreshExpiresAt: number | null;
   scope?: string;
+  /** The user (`sub` claim of the ID token or a JWT access token) when known; never a secret. */
+  subject?: string;
 }
 
 /** Larger than any real JWT; small enough that junk is refused before it reaches storage or a header. */
@@ -53,19 +55,32 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** The `exp` claim when the access token is a JWT; undefined for opaque tokens or junk. */
-export function jwtExpiry(token: string): number | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
+/** The claims of a JWT, unverified (we only read hints from our own server's answer); {} for opaque tokens or junk. */
+function jwtClaims(token: unknown): { exp?: unknown; sub?: unknown } {
+  const parts = typeof token === 'string' ? token.split('.') : [];
+  if (parts.length !== 3) return {};
   try {
     const base64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
     const claims: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')));
-    if (typeof claims !== 'object' || claims === null) return undefined;
-    const exp = (claims as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? exp : undefined;
+    return typeof claims === 'object' && claims !== null ? claims : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** The `exp` claim when the access token is a JWT; undefined for opaque tokens or junk. */
+export function jwtExpiry(token: string): number | undefined {
+  const { exp } = jwtClaims(token);
+  return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? exp : undefined;
+}
+
+/** Who the session is for: the `sub` claim of the ID token, else of a JWT access token. */
+function subjectOf(raw: Record<string, unknown>): string | undefined {
+  for (const token of [raw['id_token'], raw['access_token']]) {
+    const { sub } = jwtClaims(token);
+    if (typeof sub === 'string' && sub !== '') return sub;
+  }
+  return undefined;
 }
 
 /**
@@ -116,5 +131,7 @@ export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet
     if (scope.length > MAX_TOKEN_LENGTH) invalid('scope', `longer than ${MAX_TOKEN_LENGTH} characters`);
     set.scope = scope;
   }
+  const subject = subjectOf(raw);
+  if (subject !== undefined) set.subject = subject;
   return set;
 }

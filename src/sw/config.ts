@@ -81,6 +81,12 @@ export interface OutboxConfig {
   idempotencyHeader?: string;
   /** Header of the 202 response naming the entry id. Default `X-Outbox-Entry`. */
   entryHeader?: string;
+  /**
+   * When a session ends, keep its queued writes for the same user's next session instead of dropping
+   * them. "Same user" is the `sub` claim of the ID token (or of a JWT access token); writes of a session
+   * whose user is unknown are dropped all the same. Default false.
+   */
+  keepForSameUser?: boolean;
 }
 
 export interface ResolvedOutboxConfig {
@@ -90,6 +96,7 @@ export interface ResolvedOutboxConfig {
   retentionMs: number;
   idempotencyHeader: string;
   entryHeader: string;
+  keepForSameUser: boolean;
 }
 
 export interface ResolvedConfig {
@@ -205,6 +212,7 @@ function resolveOutbox(outbox: OutboxConfig): ResolvedOutboxConfig {
     retentionMs: positive(outbox.retentionSeconds, 'outbox.retentionSeconds', 86_400, 1) * 1000,
     idempotencyHeader: outbox.idempotencyHeader ?? 'Idempotency-Key',
     entryHeader: outbox.entryHeader ?? 'X-Outbox-Entry',
+    keepForSameUser: outbox.keepForSameUser === true,
   };
 }
 

@@ -96,6 +96,7 @@ async function proxyWrite(
   const id = deps.newId();
   headers.delete('Authorization');
   headers.delete('DPoP');
+  const session = await deps.engine.load();
   const summary = await outbox.enqueue({
     id,
     url: request.url,
@@ -104,7 +105,8 @@ async function proxyWrite(
     body: body.byteLength > 0 ? body : null,
     credentials: request.credentials,
     idempotencyKey,
-    sessionId: (await deps.engine.load())?.id ?? null,
+    sessionId: session?.id ?? null,
+    ...(session?.subject === undefined ? {} : { subject: session.subject }),
   });
   const json = { 'Content-Type': 'application/json' };
   if (summary === null) {

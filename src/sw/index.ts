@@ -71,7 +71,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     online: () => navigator.onLine,
     emit,
     // A session's queued writes are never sent under another one.
-    onEnded: async () => outbox?.clear('logged-out'),
+    onEnded: async () => outbox?.sessionEnded(),
     newId: () => crypto.randomUUID(),
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
@@ -90,6 +90,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       withLock: (task) => navigator.locks.request(OUTBOX_LOCK, task),
       emit,
       limits: config.outbox,
+      keepForSameUser: config.outbox.keepForSameUser,
     });
   }
 
@@ -126,7 +127,9 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       event.respondWith(proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work)));
     } else if (request.method !== 'GET' && request.mode !== 'navigate') {
       const route = tokenRouteOf(request.url);
-      if (route !== undefined) event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn }));
+      if (route === undefined) return;
+      const onLogin = () => outbox && event.waitUntil(outbox.replay());
+      event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn, onLogin }));
     }
   });
 

@@ -8,6 +8,8 @@ export interface OutboxEntry extends OutboxEntrySummary {
   seq?: number;
   /** The session it was made in; null when made while logged out (then any next session may send it). */
   sessionId: string | null;
+  /** The user of that session, when known (see `keepForSameUser`). */
+  subject?: string;
   headers: Array<[string, string]>;
   body: ArrayBuffer | null;
   credentials: RequestCredentials;
@@ -28,8 +30,8 @@ export interface OutboxStore {
   list(): Promise<OutboxEntry[]>;
   put(entry: OutboxEntry): Promise<void>;
   remove(seq: number): Promise<void>;
-  /** Removes every entry; returns what was removed. */
-  clear(): Promise<OutboxEntry[]>;
+  /** Removes every entry for which `drop` says so (all when omitted); returns what was removed. */
+  clear(drop?: (entry: OutboxEntry) => boolean): Promise<OutboxEntry[]>;
 }
 
 export function createIdbOutboxStore(db: () => Promise<IDBPDatabase<ProxyDB>>): OutboxStore {
@@ -59,10 +61,10 @@ export function createIdbOutboxStore(db: () => Promise<IDBPDatabase<ProxyDB>>): 
     async remove(seq) {
       await (await db()).delete('outbox', seq);
     },
-    async clear() {
+    async clear(drop = () => true) {
       const tx = (await db()).transaction('outbox', 'readwrite');
-      const removed = await tx.store.getAll();
-      await tx.store.clear();
+      const removed = (await tx.store.getAll()).filter(drop);
+      await Promise.all(removed.map((entry) => tx.store.delete(entry.seq!)));
       await tx.done;
       return removed;
     },

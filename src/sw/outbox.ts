@@ -15,10 +15,12 @@ export interface OutboxDeps {
   withLock: <T>(task: () => Promise<T>) => Promise<T>;
   emit: (event: SessionEvent) => void;
   limits: OutboxLimits & { retentionMs: number };
+  /** Keep a session's writes past its end for the same user's next session (see config). */
+  keepForSameUser: boolean;
 }
 
 /** What a new write needs to be queued. */
-export type OutboxWrite = Pick<OutboxEntry, 'id' | 'url' | 'method' | 'headers' | 'body' | 'credentials' | 'idempotencyKey' | 'sessionId'>;
+export type OutboxWrite = Pick<OutboxEntry, 'id' | 'url' | 'method' | 'headers' | 'body' | 'credentials' | 'idempotencyKey' | 'sessionId' | 'subject'>;
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -61,10 +63,16 @@ export class Outbox {
     return (await this.deps.store.list()).map(summarise);
   }
 
-  /** Drops every entry (logout): each is reported as `replay-failed` with `reason`. */
-  async clear(reason: ReplayFailureReason): Promise<void> {
-    for (const entry of await this.deps.store.clear()) this.fail(entry, reason);
-    this.mayHaveEntries = false;
+  /** A session ended: drops its writes (each reported as `replay-failed`, reason `logged-out`) unless they are kept for the same user. */
+  async sessionEnded(): Promise<void> {
+    const keep = this.deps.keepForSameUser;
+    for (const entry of await this.deps.store.clear((e) => !keep || e.subject === undefined)) this.fail(entry, 'logged-out');
+  }
+
+  /** Whether `entry` may be sent under `session`: its own session, the same user's next one (when kept), or any for writes made logged out. */
+  private belongsTo(entry: OutboxEntry, session: Session): boolean {
+    if (entry.sessionId === null || entry.sessionId === session.id) return true;
+    return this.deps.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
   }
 
   replay(): Promise<ReplayReport> {
@@ -110,7 +118,7 @@ export class Outbox {
     if (now() < entry.notBefore) return 'stop';
     const session = await engine.sessionForRequest();
     if (session === null) return 'stop'; // logged out: it waits for a login
-    if (entry.sessionId !== null && entry.sessionId !== session.id) {
+    if (!this.belongsTo(entry, session)) {
       await store.remove(seq);
       this.fail(entry, 'logged-out');
       return 'failed';

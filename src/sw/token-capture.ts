@@ -6,6 +6,8 @@ const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
 export interface TokenRouteDeps {
   engine: Pick<RefreshEngine, 'login'>;
   fetch: typeof fetch;
+  /** A captured login started a session (queued writes waiting for one can go now). */
+  onLogin: () => void;
 }
 
 function jsonResponse(status: number, body: unknown): Response {
@@ -48,6 +50,7 @@ export async function handleTokenRoute(request: Request, capture: boolean, deps:
   if (typeof answer !== 'object' || answer === null || !('access_token' in answer)) return response;
   try {
     await deps.engine.login(answer);
+    deps.onLogin();
   } catch (error) {
     // Never pass the raw answer on: it holds tokens the page must not see.
     return jsonResponse(502, { error: 'invalid_token_response', error_description: error instanceof Error ? error.message : String(error) });

@@ -1,7 +1,7 @@
 /**
- * The demo app (demo/), driven through its own UI in three tabs, on its dev server (Vite + the embedded
- * token server). Every check reads what the page shows: the status panel's and the timeline rows' data
- * attributes, and the server counters from /__control/stats.
+ * The demo app (demo/), driven through its own UI in several tabs, on its dev server (Vite + the embedded
+ * token server). Every check reads what the page shows: the status panel's, the outbox panel's and the
+ * timeline rows' data attributes, and the server counters from /__control/stats.
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdir } from 'node:fs/promises';
@@ -14,7 +14,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOTS = join(ROOT, 'test-results');
 
 interface Stats {
-  stats: { loginGrants: number; refreshGrants: number; reuseDetections: number; revocations: number };
+  stats: {
+    loginGrants: number;
+    refreshGrants: number;
+    reuseDetections: number;
+    revocations: number;
+    api: { authorized: number; unauthorized: number; anonymous: number };
+  };
   options: { accessTokenTtlSeconds: number };
 }
 
@@ -42,6 +48,11 @@ test.use({ viewport: { width: 1280, height: 900 } });
 async function serverStats(): Promise<Stats> {
   const response = await fetch(`${origin}/__control/stats`);
   return (await response.json()) as Stats;
+}
+
+async function control(path: string, body: object): Promise<void> {
+  const response = await fetch(`${origin}/__control/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
 }
 
 const rows = (page: Page, selector = ''): Locator => page.locator(`#timeline > li${selector}`);
@@ -166,4 +177,100 @@ test('three tabs: one login, one refresh for all, a rejected refresh and a logou
   // The pages never show a token (the server's tokens look like at-<family>-... and rt-<family>-...).
   for (const page of tabs) expect(await page.locator('body').innerText()).not.toMatch(/\b[ar]t-[0-9a-f]{12}-/);
   await screenshots(tabs, 'end');
+});
+
+test('offline: notes saved in two tabs are queued, shown in every tab, and delivered once back online', async ({ context }) => {
+  const tabs = [await context.newPage(), await context.newPage()];
+  const ids: string[] = [];
+  for (const page of tabs) ids.push(await openDemoTab(page));
+  const [one, two] = tabs as [Page, Page];
+  const outbox = (page: Page): Locator => page.locator('#outbox');
+  const idsOf = (list: Locator) => list.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['id']));
+  const before = (await serverStats()).stats;
+
+  // -- a 4 s access token, so it expires while the tabs are offline; log in from tab 1 (no API call after it)
+  await control('lifetimes', { accessTokenTtlSeconds: 4 });
+  await click(one, '#login');
+  for (const page of tabs) await expect(status(page)).toHaveAttribute('data-logged-in', 'true');
+
+  // -- offline: a note from each tab → each tab is answered 202 "queued", every tab shows both queued writes
+  await context.setOffline(true);
+  for (const [i, page] of tabs.entries()) {
+    await expect(page.locator('#network')).toHaveAttribute('data-online', 'false');
+    await page.locator('#note').fill(`note from tab ${i + 1}`);
+    await click(page, '#save-note');
+    await expect(page.locator('#note-result')).toHaveAttribute('data-status', '202');
+    await expect(page.locator('#note-result')).toContainText('queued offline');
+  }
+  for (const page of tabs) {
+    await expect(rows(page, '[data-kind="queued"]')).toHaveCount(2);
+    await expect(rows(page, '[data-kind="write"][data-status="202"]')).toHaveCount(2); // each tab's own answer, shared
+    await expect(outbox(page)).toHaveAttribute('data-count', '2');
+    await expect(outbox(page).locator('li .url')).toHaveText(['/api/notes', '/api/notes']);
+  }
+  // The ids the pages were given (202 body) are the queued entries, oldest first in the outbox, in every tab.
+  const queued = [await one.locator('#note-result').getAttribute('data-id'), await two.locator('#note-result').getAttribute('data-id')];
+  for (const page of tabs) {
+    expect(await idsOf(outbox(page).locator('li'))).toEqual(queued);
+    expect(await idsOf(rows(page, '[data-kind="queued"]'))).toEqual([...queued].reverse()); // the timeline is newest first
+  }
+  expect((await serverStats()).stats.api.authorized).toBe(before.api.authorized); // nothing reached the server
+  await screenshots([one], 'offline-queued');
+
+  // -- the access token dies offline; back online, both notes are delivered (after one refresh), in every tab
+  await waitUntilExpired(one);
+  const grantsBefore = (await serverStats()).stats.refreshGrants;
+  await context.setOffline(false);
+  for (const page of tabs) {
+    await expect(page.locator('#network')).toHaveAttribute('data-online', 'true');
+    await expect(rows(page, '[data-kind="replayed"][data-status="200"]')).toHaveCount(2);
+    expect(await idsOf(rows(page, '[data-kind="replayed"]'))).toEqual([...queued].reverse()); // FIFO
+    await expect(outbox(page)).toHaveAttribute('data-count', '0');
+    await expect(outbox(page).locator('li')).toHaveCount(0);
+    try {
+      await expect(rows(page, '[data-kind="refresh"]')).toHaveCount(1);
+    } catch (error) {
+      for (const p of tabs) console.log('DIAG tab', tabs.indexOf(p), await p.locator('#timeline').innerText(), JSON.stringify(await p.locator('#status').evaluate((e) => ({ ...(e as HTMLElement).dataset }))));
+      console.log('DIAG stats', JSON.stringify(await serverStats()), 'grantsBefore', grantsBefore);
+      throw error;
+    }
+  }
+  // Each once, with a live token (the server counts 200s and 401s), after exactly one refresh.
+  await expect.poll(async () => (await serverStats()).stats).toMatchObject({
+    api: { authorized: before.api.authorized + 2, unauthorized: before.api.unauthorized },
+    refreshGrants: grantsBefore + 1,
+    reuseDetections: 0,
+  });
+
+  // -- a write the server refuses: queued offline, given up on replay (409) in every tab
+  await context.setOffline(true);
+  await expect(two.locator('#network')).toHaveAttribute('data-online', 'false');
+  await click(two, '#save-409');
+  await expect(two.locator('#note-result')).toHaveAttribute('data-status', '202');
+  const refused = await two.locator('#note-result').getAttribute('data-id');
+  for (const page of tabs) await expect(outbox(page)).toHaveAttribute('data-count', '1');
+  await context.setOffline(false);
+  for (const page of tabs) {
+    const failed = rows(page, '[data-kind="replay-failed"]');
+    await expect(failed).toHaveCount(1);
+    await expect(failed).toHaveAttribute('data-reason', 'rejected');
+    await expect(failed).toHaveAttribute('data-status', '409');
+    await expect(failed).toHaveAttribute('data-id', refused!);
+    await expect(outbox(page)).toHaveAttribute('data-count', '0');
+  }
+
+  // -- online, a note goes straight through (200); "Replay now" finds nothing left
+  await one.locator('#note').fill('online note');
+  await click(one, '#save-note');
+  await expect(one.locator('#note-result')).toHaveAttribute('data-status', '200');
+  await expect(one.locator('#note-result')).toContainText('saved (as alice)');
+  await click(two, '#replay');
+  await expect(rows(one, `[data-kind="action"][data-tab="${ids[1]}"]`)).toContainText('0 delivered, 0 given up, 0 still waiting');
+  for (const page of tabs) {
+    await expect(rows(page, '[data-kind="replayed"]')).toHaveCount(2);
+    await expect(rows(page, '[data-kind="queued"]')).toHaveCount(3);
+  }
+  expect((await serverStats()).stats.reuseDetections).toBe(0);
+  for (const page of tabs) expect(await page.locator('body').innerText()).not.toMatch(/\b[ar]t-[0-9a-f]{12}-/);
+  await screenshots(tabs, 'offline');
 });

@@ -70,6 +70,31 @@ test.describe('offline writes', () => {
     expect(dropped.map((e) => e.type === 'replay-failed' && e.reason)).toEqual(['logged-out', 'logged-out']);
   });
 
+  test.describe('keepForSameUser', () => {
+    test.use({ serverOptions: { accessTokenTtlSeconds: 3, idTokens: true } });
+    test('writes of an ended session wait for the same user, and never go out under another one', async ({ context, server }) => {
+      const tab = await openTab(context, server, { outbox: { keepForSameUser: true } });
+      await login(tab, 'alice');
+      await context.setOffline(true);
+      expect((await post(tab, '/api/notes', { by: 'alice', n: 1 })).status).toBe(202);
+      await tab.evaluate(() => window.tp.proxy.logout({ revoke: false }));
+      await context.setOffline(false);
+      await login(tab, 'bob'); // a login replays what waits for one
+      await expect.poll(async () => (await events(tab)).find((e) => e.type === 'replay-failed')).toMatchObject({ reason: 'logged-out' });
+      expect(await tab.evaluate(() => window.tp.proxy.outbox())).toEqual([]);
+      expect(server.apiRequests()).toHaveLength(0);
+
+      await context.setOffline(true);
+      expect((await post(tab, '/api/notes', { by: 'bob', n: 2 })).status).toBe(202);
+      await tab.evaluate(() => window.tp.proxy.logout({ revoke: false }));
+      await context.setOffline(false);
+      expect(await tab.evaluate(() => window.tp.proxy.outbox())).toHaveLength(1); // kept for bob
+      await login(tab, 'bob');
+      await expect.poll(() => server.apiRequests().map((r) => JSON.parse(r.body!))).toEqual([{ by: 'bob', n: 2 }]);
+      expect(server.apiRequests()[0]!.tokenValid).toBe(true);
+    });
+  });
+
   test('over the bound the page gets 507 and nothing already queued is lost', async ({ context, server }) => {
     const tab = await openTab(context, server, { outbox: { maxEntries: 2 } });
     await login(tab);

@@ -28,6 +28,8 @@ export interface TokenServerOptions {
   clientId?: string;
   /** Leave `expires_in` out of token responses (legacy sessions). */
   omitExpiresIn?: boolean;
+  /** Add an (unsigned) OIDC `id_token` whose `sub` is the user to login answers. */
+  idTokens?: boolean;
   /** Serve files from this folder for paths outside the API and OAuth routes. */
   staticDir?: string;
   /** Expose `/__control/*` over HTTP (for the demo page). */
@@ -123,6 +125,7 @@ export class TokenServer {
       reuseGraceSeconds: 0,
       refreshShape: 'form',
       omitExpiresIn: false,
+      idTokens: false,
       httpControl: false,
       cors: false,
       users: { alice: 'alice-password', bob: 'bob-password' },
@@ -215,6 +218,10 @@ export class TokenServer {
       scope: 'api',
     };
     if (!this.options.omitExpiresIn) body['expires_in'] = this.options.accessTokenTtlSeconds;
+    if (this.options.idTokens) {
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      body['id_token'] = `${part({ alg: 'none' })}.${part({ sub: family.user, iat: Math.floor(now / 1000) })}.`;
+    }
     return body;
   }
 

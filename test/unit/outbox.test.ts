@@ -21,7 +21,9 @@ const session = (accessToken = 'at-1', id = 's1'): Session => ({
 type Reply = Response | 'network-error' | Promise<Response>;
 
 /** An outbox over fake-indexeddb, a scripted server and a scripted session. */
-function createOutbox(options: { reply?: (entry: OutboxEntry, token: string) => Reply; maxEntries?: number; maxBytes?: number } = {}) {
+function createOutbox(
+  options: { reply?: (entry: OutboxEntry, token: string) => Reply; maxEntries?: number; maxBytes?: number; keepForSameUser?: boolean } = {},
+) {
   const clock = new ManualClock();
   const events: SessionEvent[] = [];
   const sent: Array<{ n: unknown; token: string }> = [];
@@ -51,9 +53,10 @@ function createOutbox(options: { reply?: (entry: OutboxEntry, token: string) => 
     withLock: createSharedLock(),
     emit: (e) => events.push(e),
     limits: { maxEntries: options.maxEntries ?? 100, maxBytes: options.maxBytes ?? 1_000_000, retentionMs: 86_400_000 },
+    keepForSameUser: options.keepForSameUser ?? false,
   });
   let ids = 0;
-  const write = (n: number, sessionId: string | null = 's1'): OutboxWrite => ({
+  const write = (n: number, sessionId: string | null = 's1', subject?: string): OutboxWrite => ({
     id: `e${++ids}`,
     url: 'https://app.test/api/notes',
     method: 'POST',
@@ -62,6 +65,7 @@ function createOutbox(options: { reply?: (entry: OutboxEntry, token: string) => 
     credentials: 'same-origin',
     idempotencyKey: `k${ids}`,
     sessionId,
+    ...(subject === undefined ? {} : { subject }),
   });
   return {
     outbox,
@@ -183,12 +187,36 @@ describe('the outbox', () => {
     expect(await byBytes.outbox.list()).toHaveLength(1);
   });
 
-  it('clear() reports every dropped entry', async () => {
+  it('a session end drops its writes and reports each one', async () => {
     const t = createOutbox();
-    for (const n of [1, 2]) await t.outbox.enqueue(t.write(n));
-    await t.outbox.clear('logged-out');
+    for (const n of [1, 2]) await t.outbox.enqueue(t.write(n, 's1', 'alice'));
+    await t.outbox.sessionEnded();
     expect(await t.outbox.list()).toEqual([]);
-    expect(t.events.filter((e) => e.type === 'replay-failed').map((e) => e.type === 'replay-failed' && e.entry.id)).toEqual(['e1', 'e2']);
+    expect(t.events.filter((e) => e.type === 'replay-failed').map((e) => e.type === 'replay-failed' && [e.entry.id, e.reason])).toEqual([
+      ['e1', 'logged-out'],
+      ['e2', 'logged-out'],
+    ]);
+  });
+
+  it('keepForSameUser: writes survive the session end and go out in the same user\'s next session only', async () => {
+    const t = createOutbox({ keepForSameUser: true });
+    await t.outbox.enqueue(t.write(1, 's1', 'alice'));
+    await t.outbox.enqueue(t.write(2, 's1')); // user unknown: cannot be proven the same, dropped
+    await t.outbox.sessionEnded();
+    expect((await t.outbox.list()).map((e) => e.id)).toEqual(['e1']);
+    t.setSession({ ...session('at-alice-2', 's2'), subject: 'alice' });
+    expect(await t.outbox.replay()).toEqual({ replayed: 1, failed: 0, remaining: 0 });
+    expect(t.sent).toEqual([{ n: 1, token: 'at-alice-2' }]);
+  });
+
+  it('keepForSameUser: another user never gets them', async () => {
+    const t = createOutbox({ keepForSameUser: true });
+    await t.outbox.enqueue(t.write(1, 's1', 'alice'));
+    await t.outbox.sessionEnded();
+    t.setSession({ ...session('at-bob', 's3'), subject: 'bob' });
+    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 1, remaining: 0 });
+    expect(t.sent).toEqual([]);
+    expect(t.events.at(-1)).toMatchObject({ type: 'replay-failed', reason: 'logged-out' });
   });
 
   it('summaries never carry bodies or headers', async () => {

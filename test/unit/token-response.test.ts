@@ -33,6 +33,13 @@ describe('expiry is normalised once, at receipt', () => {
     expect(parseTokenResponse({ access_token: 'a.b.c' }, NOW).expiresAt).toBeNull();
   });
 
+  it('reads the user from the ID token, else from a JWT access token', () => {
+    expect(parseTokenResponse({ access_token: 'opaque', id_token: jwt({ sub: 'alice' }) }, NOW).subject).toBe('alice');
+    expect(parseTokenResponse({ access_token: jwt({ sub: 'bob', exp: 1 }) }, NOW).subject).toBe('bob');
+    expect(parseTokenResponse({ access_token: 'opaque', id_token: 'not-a-jwt' }, NOW).subject).toBeUndefined();
+    expect(parseTokenResponse({ access_token: 'opaque', id_token: jwt({ sub: 7 }) }, NOW).subject).toBeUndefined();
+  });
+
   it('records refresh token expiry, treating Keycloak 0 as unknown', () => {
     expect(parseTokenResponse({ access_token: 'x', refresh_token: 'r', refresh_expires_in: 120 }, NOW).refreshExpiresAt).toBe(NOW + 120_000);
     expect(parseTokenResponse({ access_token: 'x', refresh_token: 'r', refresh_expires_in: 0 }, NOW).refreshExpiresAt).toBeNull();
