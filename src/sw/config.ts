@@ -66,6 +66,13 @@ export interface TokenProxyConfig {
    * token responses. Default false.
    */
   capture?: boolean | { endpoints: readonly string[] };
+  /**
+   * DPoP (RFC 9449): bind tokens to a key pair whose private half cannot leave the browser. The worker
+   * adds a proof to the page's token requests (the login must go through `fetch` to the token endpoint,
+   * so `capture: true` fits), to its refreshes and to every API call, and follows `use_dpop_nonce`.
+   * Default false; a `token_type: DPoP` login is refused without it.
+   */
+  dpop?: boolean;
 }
 
 export interface OutboxConfig {
@@ -117,6 +124,7 @@ export interface ResolvedConfig {
   storage: 'indexeddb' | 'memory';
   /** Absolute URLs whose successful JSON answers are captured as logins; empty when capture is off. */
   captureEndpoints: readonly string[];
+  dpop: boolean;
 }
 
 function bad(message: string): never {
@@ -184,6 +192,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     outbox: config.outbox === false ? null : resolveOutbox(config.outbox ?? {}),
     storage: resolveStorage(config.storage),
     captureEndpoints: resolveCapture(config, selfOrigin),
+    dpop: config.dpop === true,
   };
 }
 

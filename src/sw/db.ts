@@ -10,8 +10,9 @@ export interface ProxyDB extends DBSchema {
   session: { key: string; value: SealedSession };
   /** Deferred writes, keyed by an auto-incremented sequence number: key order is FIFO order. */
   outbox: { key: number; value: OutboxEntry };
-  /** `'session-key'`: the non-extractable AES-GCM key; `'memory-session'`: marker of a memory-only session. */
-  meta: { key: string; value: CryptoKey | string };
+  /** `'session-key'`: the non-extractable AES-GCM key; `'dpop-key'`: the DPoP key pair (private half
+   * non-extractable); `'memory-session'`: marker of a memory-only session. */
+  meta: { key: string; value: CryptoKey | CryptoKeyPair | string };
 }
 
 /**

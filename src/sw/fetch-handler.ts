@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from './config.js';
+import { fetchWithProof, type DpopProver } from './dpop.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxEntry } from './outbox-store.js';
 import type { RefreshEngine } from './refresh-engine.js';
@@ -14,6 +15,8 @@ export interface ProxyDeps {
   newId: () => string;
   /** A write was queued (the worker asks for a Background Sync). */
   onQueued: () => Promise<void>;
+  /** Signs DPoP proofs when `dpop` is configured. */
+  dpop: DpopProver | null;
 }
 
 /** Navigations and no-cors requests never carry the token (no-cors would drop the header silently anyway). */
@@ -26,11 +29,16 @@ export function authorize(headers: Headers, session: Session): Headers {
   return headers;
 }
 
+/** Sends `build()` with the session's token, and a DPoP proof when the token is DPoP-bound. */
+export function sendAuthorized(build: (headers: Headers) => Request, headers: HeadersInit, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
+  const authorized = () => build(authorize(new Headers(headers), session));
+  return session.tokenType === 'DPoP' && dpop ? fetchWithProof(dpop, fetchFn, authorized, session.accessToken) : fetchFn(authorized());
+}
+
 function send(request: Request, body: ArrayBuffer | undefined, session: Session | null, deps: ProxyDeps): Promise<Response> {
   const keepPageHeader = deps.config.existingAuthorization === 'keep' && request.headers.has('Authorization');
   if (session === null || keepPageHeader) return deps.fetch(body === undefined ? request : new Request(request, { body }));
-  const headers = authorize(new Headers(request.headers), session);
-  return deps.fetch(new Request(request, body === undefined ? { headers } : { headers, body }));
+  return sendAuthorized((headers) => new Request(request, body === undefined ? { headers } : { headers, body }), request.headers, session, deps.fetch, deps.dpop);
 }
 
 /** Sends with the current token (refreshed first when due); on a rejected token, one shared refresh and one replay. */
@@ -45,15 +53,9 @@ async function sendWithSession(request: Request, body: ArrayBuffer | undefined, 
 }
 
 /** Sends a stored write with `session`'s token (replay from the outbox). */
-export function sendStored(entry: OutboxEntry, session: Session, fetchFn: typeof fetch): Promise<Response> {
-  return fetchFn(
-    new Request(entry.url, {
-      method: entry.method,
-      headers: authorize(new Headers(entry.headers), session),
-      body: entry.body,
-      credentials: entry.credentials,
-    }),
-  );
+export function sendStored(entry: OutboxEntry, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
+  const build = (headers: Headers) => new Request(entry.url, { method: entry.method, headers, body: entry.body, credentials: entry.credentials });
+  return sendAuthorized(build, entry.headers, session, fetchFn, dpop);
 }
 
 /**

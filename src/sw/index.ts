@@ -8,6 +8,7 @@ import {
 } from '../shared/protocol.js';
 import { createApiMatcher, resolveConfig, type TokenProxyConfig } from './config.js';
 import { createDbConnection } from './db.js';
+import { createDpopProver, generateDpopKeys } from './dpop.js';
 import { createFacade } from './facade.js';
 import { isProxiable, proxyApiRequest, sendStored, type ProxyDeps } from './fetch-handler.js';
 import { Outbox } from './outbox.js';
@@ -15,7 +16,7 @@ import { createIdbOutboxStore } from './outbox-store.js';
 import { RefreshEngine } from './refresh-engine.js';
 import { serveFacade } from './rpc.js';
 import { revokeSession } from './revocation.js';
-import { createIdbSessionStore, createMemorySessionStoreWithMarker } from './session-store.js';
+import { createIdbSessionStore, createMemorySessionStoreWithMarker, storedKey } from './session-store.js';
 import { handleTokenRoute } from './token-capture.js';
 import { requestRefresh } from './token-endpoint.js';
 
@@ -36,6 +37,12 @@ export const REFRESH_LOCK = 'sw-token-proxy:refresh';
 export const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
+
+/** `make()` once, on first use. */
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make());
+}
 
 export interface InstallOptions {
   /** Call `skipWaiting()` on install so a new version takes over at once. Default true. */
@@ -61,10 +68,13 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
   const db = createDbConnection();
   let outbox: Outbox | null = null;
+  // Memory-only mode keeps the DPoP key in memory too: nothing of the session is stored.
+  const dpopKeys = config.storage === 'memory' ? memo(generateDpopKeys) : storedKey(db, 'dpop-key', generateDpopKeys);
+  const dpop = config.dpop ? createDpopProver(dpopKeys, now, () => crypto.randomUUID()) : null;
 
   const engine = new RefreshEngine({
     store: config.storage === 'memory' ? createMemorySessionStoreWithMarker(db) : createIdbSessionStore(db),
-    refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now),
+    refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     withLock: (task) => navigator.locks.request(REFRESH_LOCK, task),
@@ -76,6 +86,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
     maxRetryDelayMs: config.maxRetryDelayMs,
+    dpop: config.dpop,
   });
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
   channel.onmessage = () => engine.invalidate();
@@ -84,7 +95,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     outbox = new Outbox({
       store: createIdbOutboxStore(db),
       engine,
-      send: (entry, session) => sendStored(entry, session, fetchFn),
+      send: (entry, session) => sendStored(entry, session, fetchFn, dpop),
       isTokenRejected: config.isTokenRejected,
       now,
       withLock: (task) => navigator.locks.request(OUTBOX_LOCK, task),
@@ -102,6 +113,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     outbox,
     online: () => navigator.onLine,
     newId: () => crypto.randomUUID(),
+    dpop,
     // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
     onQueued: async () => {
       await (self.registration as SyncRegistration).sync?.register(OUTBOX_LOCK).catch(() => undefined);
@@ -129,7 +141,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       const route = tokenRouteOf(request.url);
       if (route === undefined) return;
       const onLogin = () => outbox && event.waitUntil(outbox.replay());
-      event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn, onLogin }));
+      const proves = route !== config.revocationEndpoint ? dpop : null;
+      event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn, onLogin, dpop: proves }));
     }
   });
 

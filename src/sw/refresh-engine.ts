@@ -1,4 +1,5 @@
 import type { ErrorInfo, LogoutReason, SessionEvent, SessionStatus } from '../shared/protocol.js';
+import { TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse } from '../shared/token-response.js';
 import type { Session, SessionStore } from './session.js';
 import type { RefreshOutcome } from './token-endpoint.js';
@@ -21,6 +22,8 @@ export interface EngineDeps {
   skewMs: number;
   attempts: number;
   maxRetryDelayMs: number;
+  /** Whether DPoP-bound tokens can be used (the worker has `dpop: true`). */
+  dpop?: boolean;
 }
 
 const FIRST_RETRY_DELAY_MS = 500;
@@ -211,6 +214,9 @@ export class RefreshEngine {
   /** Starts a session from a token response. Throws `TokenProxyError('invalid-token-response')`, leaving the old one. */
   async login(response: unknown): Promise<SessionStatus> {
     const tokens = parseTokenResponse(response, this.deps.now());
+    if (tokens.tokenType === 'DPoP' && !this.deps.dpop) {
+      throw new TokenProxyError('invalid-token-response', 'token_type: a DPoP token needs `dpop: true` in the worker config', 'token_type');
+    }
     const session: Session = { ...tokens, id: this.deps.newId(), version: 0, refreshCount: 0 };
     await this.deps.store.write(session);
     this.cache = session;

@@ -20,18 +20,23 @@ export interface SealedSession {
 
 type Db = () => Promise<IDBPDatabase<ProxyDB>>;
 
-/** The origin's session key: made once, never extractable. Two workers racing keep the first one stored. */
-function createKeyring(db: Db): () => Promise<CryptoKey> {
-  let key: Promise<CryptoKey> | null = null;
-  const load = async (): Promise<CryptoKey> => {
-    const stored = await (await db()).get('meta', KEY_RECORD);
-    if (stored instanceof CryptoKey) return stored;
-    const made = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+/**
+ * A key made once per origin and kept in IndexedDB (CryptoKeys are stored as they are, still
+ * non-extractable). Two workers racing keep the first one stored. `make` runs outside the transaction:
+ * WebCrypto is asynchronous and a transaction would commit while it ran.
+ */
+export function storedKey<K extends CryptoKey | CryptoKeyPair>(db: Db, record: string, make: () => Promise<K>): () => Promise<K> {
+  const isKey = (value: unknown): value is K => typeof value === 'object' && value !== null && typeof value !== 'string';
+  let key: Promise<K> | null = null;
+  const load = async (): Promise<K> => {
+    const stored = await (await db()).get('meta', record);
+    if (isKey(stored)) return stored;
+    const made = await make();
     const tx = (await db()).transaction('meta', 'readwrite');
-    const raced = await tx.store.get(KEY_RECORD);
-    if (!(raced instanceof CryptoKey)) await tx.store.put(made, KEY_RECORD);
+    const raced = await tx.store.get(record);
+    if (!isKey(raced)) await tx.store.put(made, record);
     await tx.done;
-    return raced instanceof CryptoKey ? raced : made;
+    return isKey(raced) ? raced : made;
   };
   return () => {
     key ??= load().catch((error: unknown) => {
@@ -43,7 +48,7 @@ function createKeyring(db: Db): () => Promise<CryptoKey> {
 }
 
 export function createIdbSessionStore(db: Db): SessionStore {
-  const keyring = createKeyring(db);
+  const keyring = storedKey(db, KEY_RECORD, () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']));
 
   async function seal(session: Session): Promise<SealedSession> {
     const iv = crypto.getRandomValues(new Uint8Array(12));

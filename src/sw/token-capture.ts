@@ -1,3 +1,4 @@
+import { fetchWithProof, type DpopProver } from './dpop.js';
 import type { RefreshEngine } from './refresh-engine.js';
 
 /** Fields of a token response that never reach page script when capture is on. */
@@ -8,6 +9,8 @@ export interface TokenRouteDeps {
   fetch: typeof fetch;
   /** A captured login started a session (queued writes waiting for one can go now). */
   onLogin: () => void;
+  /** With DPoP: the page's token request gets a proof, so the tokens are bound to the worker's key. */
+  dpop: DpopProver | null;
 }
 
 function jsonResponse(status: number, body: unknown): Response {
@@ -39,7 +42,8 @@ export async function handleTokenRoute(request: Request, capture: boolean, deps:
   if (grantType(request.headers.get('Content-Type'), body) === 'refresh_token') {
     return jsonResponse(403, { error: 'access_denied', error_description: 'refresh grants are made by the sw-token-proxy service worker only' });
   }
-  const response = await deps.fetch(request.method === 'GET' || request.method === 'HEAD' ? request : new Request(request, { body }));
+  const build = () => new Request(request, { body });
+  const response = deps.dpop ? await fetchWithProof(deps.dpop, deps.fetch, build) : await deps.fetch(build());
   if (!capture || !response.ok) return response;
   let answer: unknown;
   try {

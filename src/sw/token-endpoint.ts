@@ -1,6 +1,7 @@
 import { TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse, type TokenSet } from '../shared/token-response.js';
 import type { ResolvedConfig } from './config.js';
+import { fetchWithProof, type DpopProver } from './dpop.js';
 
 /** What one refresh request came to, by what the engine must do next. */
 export type RefreshOutcome =
@@ -96,12 +97,14 @@ export async function requestRefresh(
   fetchFn: typeof fetch,
   refreshToken: string,
   now: () => number,
+  prover?: DpopProver,
 ): Promise<RefreshOutcome> {
   const request = await buildRefreshRequest(config, refreshToken);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), config.refreshTimeoutMs);
+  const build = () => new Request(request.clone(), { signal: abort.signal });
   try {
-    const response = await fetchFn(request, { signal: abort.signal });
+    const response = prover ? await fetchWithProof(prover, fetchFn, build) : await fetchFn(build());
     return await classifyRefreshResponse(config, response, now());
   } catch (error) {
     if (abort.signal.aborted) return { kind: 'transient', reason: `token endpoint did not answer within ${config.refreshTimeoutMs} ms` };

@@ -246,13 +246,20 @@ test('offline: notes saved in two tabs are queued, shown in every tab, and deliv
   await context.setOffline(true);
   await expect(two.locator('#network')).toHaveAttribute('data-online', 'false');
   await click(two, '#save-409');
+  await expect(two.locator('#note-result')).toContainText('/api/status/409'); // its earlier answer was a 202 too
   await expect(two.locator('#note-result')).toHaveAttribute('data-status', '202');
   const refused = await two.locator('#note-result').getAttribute('data-id');
   for (const page of tabs) await expect(outbox(page)).toHaveAttribute('data-count', '1');
   await context.setOffline(false);
   for (const page of tabs) {
     const failed = rows(page, '[data-kind="replay-failed"]');
-    await expect(failed).toHaveCount(1);
+    try {
+      await expect(failed).toHaveCount(1);
+    } catch (error) {
+      for (const p of tabs) console.log('DIAG409 tab', tabs.indexOf(p), await p.locator('#timeline').innerText(), await p.locator('#outbox').innerText(), JSON.stringify(await p.locator('#status').evaluate((e) => ({ ...(e as HTMLElement).dataset, now: Date.now() }))));
+      console.log('DIAG409 stats', JSON.stringify(await serverStats()));
+      throw error;
+    }
     await expect(failed).toHaveAttribute('data-reason', 'rejected');
     await expect(failed).toHaveAttribute('data-status', '409');
     await expect(failed).toHaveAttribute('data-id', refused!);

@@ -6,7 +6,7 @@
  * be switched on to model servers that tolerate a retry. It counts every grant, so a duplicate refresh
  * anywhere shows up as a failure.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -30,6 +30,10 @@ export interface TokenServerOptions {
   omitExpiresIn?: boolean;
   /** Add an (unsigned) OIDC `id_token` whose `sub` is the user to login answers. */
   idTokens?: boolean;
+  /** RFC 9449: a login with a DPoP proof binds the family to its key; bound tokens then need proofs everywhere. */
+  dpop?: boolean;
+  /** With `dpop`: require the server's nonce in proofs (`use_dpop_nonce` until it is sent). */
+  dpopNonce?: boolean;
   /** Serve files from this folder for paths outside the API and OAuth routes. */
   staticDir?: string;
   /** Expose `/__control/*` over HTTP (for the demo page). */
@@ -59,8 +63,10 @@ export interface RequestRecord {
   path: string;
   /** The Authorization header exactly as received, or null. */
   authorization: string | null;
-  /** For API routes: whether the bearer token was live when it arrived. */
+  /** For API routes: whether the token was live (and, for a DPoP-bound one, proven) when it arrived. */
   tokenValid?: boolean;
+  /** A DPoP proof header was present. */
+  dpop?: boolean;
   body?: string;
   idempotencyKey?: string;
 }
@@ -83,6 +89,8 @@ interface Family {
   id: string;
   user: string;
   revoked: boolean;
+  /** JWK thumbprint of the DPoP key the family is bound to. */
+  jkt?: string;
 }
 interface RefreshRecord {
   family: Family;
@@ -116,6 +124,9 @@ export class TokenServer {
   private readonly faults: Record<FaultTarget, Fault[]> = { refresh: [], revoke: [] };
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
+  private readonly usedJtis = new Set<string>();
+  /** The DPoP nonce clients must echo when `dpopNonce` is on. */
+  readonly dpopNonce = randomBytes(9).toString('base64url');
   origin = '';
 
   constructor(options: TokenServerOptions = {}) {
@@ -126,6 +137,8 @@ export class TokenServer {
       refreshShape: 'form',
       omitExpiresIn: false,
       idTokens: false,
+      dpop: false,
+      dpopNonce: false,
       httpControl: false,
       cors: false,
       users: { alice: 'alice-password', bob: 'bob-password' },
@@ -212,7 +225,7 @@ export class TokenServer {
     this.refreshTokens.set(refreshToken, { family, expiresAt: now + this.options.refreshTokenTtlSeconds * 1000 });
     const body: Record<string, unknown> = {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: family.jkt === undefined ? 'Bearer' : 'DPoP',
       refresh_token: refreshToken,
       refresh_expires_in: this.options.refreshTokenTtlSeconds,
       scope: 'api',
@@ -238,6 +251,7 @@ export class TokenServer {
     if (body.length > 0) record.body = body;
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') record.idempotencyKey = key;
+    if (typeof req.headers['dpop'] === 'string') record.dpop = true;
     this.requests.push(record);
     if (this.options.cors) {
       res.setHeader('Access-Control-Allow-Origin', '*');
@@ -306,7 +320,12 @@ export class TokenServer {
       if (!username || this.options.users[username] === undefined || this.options.users[username] !== password) {
         return json(res, 400, { error: 'invalid_grant', error_description: 'wrong user name or password' });
       }
-      return json(res, 200, this.issueLogin(username), { 'Cache-Control': 'no-store' });
+      const proof = this.tokenEndpointProof(req, res);
+      if (proof === false) return;
+      this.stats.loginGrants++;
+      const family: Family = { id: randomBytes(6).toString('hex'), user: username, revoked: false };
+      if (proof !== undefined) family.jkt = proof;
+      return json(res, 200, this.issue(family), { 'Cache-Control': 'no-store' });
     }
     if (fields['grant_type'] !== 'refresh_token') return json(res, 400, { error: 'unsupported_grant_type' });
 
@@ -328,11 +347,17 @@ export class TokenServer {
       return json(res, 401, { error: 'invalid_client', error_description: 'unknown client_id' });
     }
 
+    const proof = this.tokenEndpointProof(req, res);
+    if (proof === false) return;
     // From here to the rotation there is no await: the check-and-rotate is atomic.
     const now = this.options.now();
     const record = this.refreshTokens.get(presented);
     if (!record || record.family.revoked || now >= record.expiresAt) {
       return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' });
+    }
+    if (record.family.jkt !== undefined && proof !== record.family.jkt) {
+      // RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+      return json(res, 400, { error: 'invalid_dpop_proof', error_description: 'this refresh token needs a proof signed with its key' });
     }
     if (record.rotatedAt !== undefined) {
       // Strictly inside the grace window only: with no grace period, even a same-millisecond reuse is reuse.
@@ -368,14 +393,62 @@ export class TokenServer {
   }
 
   private liveAccess(authorization: string | null): AccessRecord | undefined {
-    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    const [, scheme, token] = /^(Bearer|DPoP) (.+)$/.exec(authorization ?? '') ?? [];
     const record = token === undefined ? undefined : this.accessTokens.get(token);
     if (!record || record.revoked || record.family.revoked || this.options.now() >= record.expiresAt) return undefined;
+    // A DPoP-bound token presented as a bearer token is a stolen token being replayed.
+    if ((record.family.jkt !== undefined) !== (scheme === 'DPoP')) return undefined;
     return record;
   }
 
+  /**
+   * Checks a DPoP proof (RFC 9449 §4.3): the JWS signature with the embedded key, typ/alg, htm/htu,
+   * freshness, one-time jti, `ath` for resource requests, and the nonce when required. Returns the
+   * key's thumbprint, or the problem.
+   */
+  private checkProof(proof: string, method: string, url: string, accessToken?: string): { jkt: string } | { problem: string; nonce?: true } {
+    const [header64, payload64, signature64] = proof.split('.');
+    try {
+      const header = JSON.parse(Buffer.from(header64!, 'base64url').toString()) as { typ?: string; alg?: string; jwk?: Record<string, string> };
+      const claims = JSON.parse(Buffer.from(payload64!, 'base64url').toString()) as Record<string, unknown>;
+      if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256' || header.jwk?.['kty'] !== 'EC' || header.jwk['crv'] !== 'P-256') return { problem: 'bad header' };
+      const key = createPublicKey({ key: header.jwk, format: 'jwk' });
+      if (!verify('sha256', Buffer.from(`${header64}.${payload64}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature64!, 'base64url'))) return { problem: 'bad signature' };
+      if (claims['htm'] !== method || claims['htu'] !== url) return { problem: `htm/htu ${String(claims['htm'])} ${String(claims['htu'])} do not match ${method} ${url}` };
+      if (typeof claims['iat'] !== 'number' || Math.abs(claims['iat'] - this.options.now() / 1000) > 60) return { problem: 'stale iat' };
+      if (typeof claims['jti'] !== 'string' || this.usedJtis.has(claims['jti'])) return { problem: 'jti reused' };
+      if (accessToken !== undefined && claims['ath'] !== createHash('sha256').update(accessToken).digest('base64url')) return { problem: 'ath does not match' };
+      if (this.options.dpopNonce && claims['nonce'] !== this.dpopNonce) return { problem: 'nonce required', nonce: true };
+      this.usedJtis.add(claims['jti']);
+      const { crv, kty, x, y } = header.jwk as Record<string, string>;
+      return { jkt: createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url') };
+    } catch (error) {
+      return { problem: `unreadable proof: ${String(error)}` };
+    }
+  }
+
+  /** At the token endpoint: the proof's key thumbprint, undefined without a proof, false when answered with an error. */
+  private tokenEndpointProof(req: IncomingMessage, res: ServerResponse): string | undefined | false {
+    const proof = req.headers['dpop'];
+    if (!this.options.dpop || typeof proof !== 'string') return undefined;
+    const checked = this.checkProof(proof, 'POST', `${this.origin}/oauth/token`);
+    if ('jkt' in checked) return checked.jkt;
+    if (checked.nonce) json(res, 400, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': this.dpopNonce });
+    else json(res, 400, { error: 'invalid_dpop_proof', error_description: checked.problem });
+    return false;
+  }
+
   private api(req: IncomingMessage, res: ServerResponse, url: URL, record: RequestRecord): void {
-    const access = this.liveAccess(record.authorization);
+    let access = this.liveAccess(record.authorization);
+    if (access?.family.jkt !== undefined) {
+      const proof = req.headers['dpop'];
+      const checked = typeof proof === 'string' ? this.checkProof(proof, req.method ?? 'GET', `${this.origin}${url.pathname}`, record.authorization!.slice(5)) : { problem: 'no proof' };
+      if ('nonce' in checked) {
+        record.tokenValid = false;
+        return json(res, 401, { error: 'use_dpop_nonce' }, { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': this.dpopNonce });
+      }
+      if (!('jkt' in checked) || checked.jkt !== access.family.jkt) access = undefined;
+    }
     record.tokenValid = access !== undefined;
     if (!record.authorization) {
       this.stats.api.anonymous++;
@@ -383,7 +456,8 @@ export class TokenServer {
     }
     if (!access) {
       this.stats.api.unauthorized++;
-      return json(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' });
+      const scheme = record.authorization.startsWith('DPoP ') ? 'DPoP' : 'Bearer';
+      return json(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': `${scheme} realm="api", error="invalid_token"` });
     }
     this.stats.api.authorized++;
     const status = /^\/api\/status\/(\d{3})$/.exec(url.pathname)?.[1];

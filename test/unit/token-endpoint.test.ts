@@ -90,10 +90,10 @@ describe('requestRefresh', () => {
   it('aborts a request that hangs after refreshTimeoutMs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     let signal: AbortSignal | undefined;
-    const hanging = (_: RequestInfo | URL, init?: RequestInit) =>
+    const hanging = (input: RequestInfo | URL) =>
       new Promise<Response>((_, reject) => {
-        signal = init?.signal ?? undefined;
-        signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        signal = (input as Request).signal;
+        signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
       });
     const pending = requestRefresh(config({ refreshTimeoutMs: 4000 }), hanging, 'rt', () => NOW);
     await vi.advanceTimersByTimeAsync(3999);
