@@ -1,11 +1,29 @@
 // The demo page. The library is used in the first half; the rest is the demo's own UI and its
 // cross-tab timeline (ui.ts draws it).
 import { registerTokenProxy, type TokenResponse } from 'sw-token-proxy/client';
-import { $, button, describe, newTabId, renderStats, StatusPanel, Timeline, type ApiRow, type DemoMessage, type ServerStats } from './ui.js';
+import {
+  $,
+  button,
+  describe,
+  newTabId,
+  OutboxPanel,
+  outboxRow,
+  renderStats,
+  showNetwork,
+  showWriteAnswer,
+  StatusPanel,
+  Timeline,
+  type ApiRow,
+  type DemoMessage,
+  type ServerStats,
+  type WriteRow,
+} from './ui.js';
 
 const tab = newTabId();
 const timeline = new Timeline($('#timeline'), tab);
 const statusPanel = new StatusPanel($('#status'));
+const outboxPanel = new OutboxPanel($('#outbox'));
+showNetwork($('#network'));
 
 // ---- the library ---------------------------------------------------------------------------------
 
@@ -46,6 +64,13 @@ proxy.on('error', (event) => {
   timeline.add({ kind: 'error', at: event.at, code: event.error.code, text: `${event.error.code}: ${event.error.message}` });
   void updateStatus();
 });
+/** The offline outbox: every tab hears each write the worker kept, and how its replay ended. */
+for (const type of ['queued', 'replayed', 'replay-failed'] as const) {
+  proxy.on(type, (event) => {
+    timeline.add(outboxRow(event));
+    void updateOutbox();
+  });
+}
 
 /** status() never returns a token: logged in or not, expiry, refresh count, last error. */
 let statusSeq = 0;
@@ -84,6 +109,37 @@ async function callApi(count: number): Promise<void> {
   if (user !== undefined) row.user = user;
   share(row);
   await updateStatus();
+}
+
+/**
+ * Writes are plain fetches too. When the network fails (or the browser knows it is offline) the worker
+ * keeps the write and answers 202 {queued: true, id}; it delivers it later, in order, with a fresh token.
+ */
+async function saveNote(path: string): Promise<void> {
+  const started = performance.now();
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ text: $<HTMLInputElement>('#note').value }),
+  }).catch(() => null); // a network error reached the page: the worker could not keep the write
+  const answer = (await response?.json().catch(() => null)) as { id?: string; user?: string } | null;
+  const row: WriteRow = { kind: 'write', tab, at: Date.now(), method: 'POST', path, status: response?.status ?? 0, ms: Math.round(performance.now() - started) };
+  if (response?.status === 202 && answer?.id) row.id = answer.id; // also in the X-Outbox-Entry header
+  if (response?.ok && answer?.user) row.user = answer.user;
+  share(row);
+  showWriteAnswer($('#note-result'), row);
+}
+
+/** The writes still waiting, oldest first (no bodies, no tokens). */
+let outboxSeq = 0;
+async function updateOutbox(): Promise<void> {
+  const seq = ++outboxSeq;
+  try {
+    const entries = await proxy.outbox();
+    if (seq === outboxSeq) outboxPanel.render(entries);
+  } catch (error) {
+    timeline.add({ kind: 'error', at: Date.now(), code: 'page', text: `outbox(): ${describe(error)}` });
+  }
 }
 
 // ---- the demo around it --------------------------------------------------------------------------
@@ -146,6 +202,13 @@ on('#logout', async () => {
 });
 on('#call', () => callApi(1));
 on('#call20', () => callApi(20));
+on('#save-note', () => saveNote('/api/notes'));
+on('#save-409', () => saveNote('/api/status/409'));
+on('#replay', async () => {
+  const report = await proxy.replayOutbox();
+  action(`replayed the outbox now: ${report.replayed} delivered, ${report.failed} given up, ${report.remaining} still waiting`);
+  await updateOutbox();
+});
 on('#revoke-access', async () => {
   await control('revoke-access');
   action('revoked every access token at the server — the next API call gets a 401, the worker refreshes and replays it');
@@ -179,7 +242,7 @@ $<HTMLInputElement>('#poll').addEventListener('change', (event) => {
 });
 
 $('#worker-state').textContent = 'the service worker controls this tab';
-for (const id of ['#login', '#logout', '#call', '#call20']) button(id).disabled = false;
-await updateStatus();
+for (const id of ['#login', '#logout', '#call', '#call20', '#save-note', '#save-409', '#replay']) button(id).disabled = false;
+await Promise.all([updateStatus(), updateOutbox()]);
 setInterval(() => void updateStats(), 3000);
 document.body.dataset['ready'] = 'true';
