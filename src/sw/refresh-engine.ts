@@ -28,6 +28,8 @@ export interface EngineDeps {
 
 const FIRST_RETRY_DELAY_MS = 500;
 
+const oauthError = ({ error, description }: { error: string; description?: string }) => (description ? `${error} (${description})` : error);
+
 /**
  * Owns the session: loads it, decides when it needs refreshing, and runs exactly one refresh at a time —
  * one in-memory flight per worker, and a lock plus a re-read across worker versions. A rotated pair is
@@ -144,11 +146,11 @@ export class RefreshEngine {
         case 'ok':
           return this.commit(stored, outcome);
         case 'rejected':
-          this.report('refresh-rejected', `refresh token rejected: ${outcome.error}${outcome.description ? ` (${outcome.description})` : ''}`, false);
+          this.report('refresh-rejected', `refresh token rejected: ${oauthError(outcome)}`, false);
           return this.end('refresh-rejected', stored);
         case 'misconfigured':
           this.misconfigured = true;
-          this.report('refresh-misconfigured', `token endpoint refused the refresh request: ${outcome.error}${outcome.description ? ` (${outcome.description})` : ''}`);
+          this.report('refresh-misconfigured', `token endpoint refused the refresh request: ${oauthError(outcome)}`);
           return stored;
         case 'transient': {
           // Offline: no backoff and no block, so the first request after the network returns refreshes.
