@@ -1,5 +1,14 @@
-// Browser plumbing for the benchmarks, without Playwright's test runner (no `expect`, no fixtures).
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+/**
+ * Browser plumbing for the benchmarks. Chromium is launched by Playwright (system Chromium, the e2e suite's
+ * CHROMIUM_ARGS), but the measured pages are NOT Playwright pages: Playwright enables the Network domain on
+ * every page and service worker it knows, and the events of every request then cost Chromium and this
+ * process about 1.5 ms per request (measured: p50 of a worker-less GET 3.5 ms under Playwright, 2.2 ms
+ * without), added to every setup alike, which pulls every ratio towards 1 and floods the 2 cores during
+ * bursts. So the pages live in a browser context made over a raw CDP session (Target.createBrowserContext):
+ * Playwright does not adopt targets of contexts it did not make, and we drive them with Runtime.evaluate
+ * only — no Network, Page or Log domain, no per-request events.
+ */
+import { chromium, type Browser, type CDPSession } from 'playwright-core';
 import type { TokenServer } from '../test/server/token-server.js';
 import { CHROMIUM_ARGS } from '../test/e2e/playwright.config.js';
 import type {} from '../test/e2e/fixture/page.js'; // window.tp
@@ -13,8 +22,140 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
-export function newContext(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext({ serviceWorkers: 'allow' });
+interface CdpMessage {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { message: string };
+}
+
+/** A browser context of our own, with pages reached through Target.sendMessageToTarget. */
+export class BenchContext {
+  private readonly pages = new Map<string, BenchPage>();
+
+  private constructor(
+    private readonly cdp: CDPSession,
+    readonly browserContextId: string,
+  ) {
+    cdp.on('Target.receivedMessageFromTarget', ({ sessionId, message }) => this.pages.get(sessionId)?.receive(JSON.parse(message) as CdpMessage));
+    cdp.on('Target.detachedFromTarget', ({ sessionId }) => {
+      if (sessionId) this.pages.get(sessionId)?.detached();
+    });
+  }
+
+  static async create(browser: Browser): Promise<BenchContext> {
+    const cdp = await browser.newBrowserCDPSession();
+    const { browserContextId } = await cdp.send('Target.createBrowserContext', { disposeOnDetach: true });
+    return new BenchContext(cdp, browserContextId);
+  }
+
+  /** Opens `url` and resolves once the test page's `window.tp` is there. */
+  async newPage(url: string): Promise<BenchPage> {
+    const { targetId } = await this.cdp.send('Target.createTarget', { url, browserContextId: this.browserContextId });
+    // Not flattened: this session is Playwright's, and it routes no child sessions of ours.
+    const { sessionId } = await this.cdp.send('Target.attachToTarget', { targetId, flatten: false });
+    const page = new BenchPage(this.cdp, targetId, sessionId, () => this.pages.delete(sessionId));
+    this.pages.set(sessionId, page);
+    const origin = new URL(url).origin;
+    await until(() => page.evaluate((o) => location.origin === o && window.tp !== undefined, origin).catch(() => false), `${url} to load`);
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.cdp.send('Target.disposeBrowserContext', { browserContextId: this.browserContextId }).catch(() => undefined);
+    await this.cdp.detach().catch(() => undefined);
+  }
+}
+
+export class BenchPage {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void }>();
+  private readonly listeners = new Map<string, Set<(params: Record<string, unknown>) => void>>();
+
+  constructor(
+    private readonly cdp: CDPSession,
+    readonly targetId: string,
+    readonly sessionId: string,
+    private readonly forget: () => void,
+  ) {}
+
+  receive(message: CdpMessage): void {
+    if (message.id !== undefined) {
+      const waiter = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error) waiter?.reject(new Error(message.error.message));
+      else waiter?.resolve(message.result ?? {});
+    } else if (message.method) {
+      this.listeners.get(message.method)?.forEach((listener) => listener(message.params ?? {}));
+    }
+  }
+
+  detached(): void {
+    for (const waiter of this.pending.values()) waiter.reject(new Error('the page went away'));
+    this.pending.clear();
+    this.forget();
+  }
+
+  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = ++this.nextId;
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.cdp.send('Target.sendMessageToTarget', { sessionId: this.sessionId, message: JSON.stringify({ id, method, params }) }).catch((error: Error) => {
+      this.pending.get(id)?.reject(error);
+      this.pending.delete(id);
+    });
+    return answer;
+  }
+
+  on(method: string, listener: (params: Record<string, unknown>) => void): () => void {
+    let set = this.listeners.get(method);
+    if (!set) this.listeners.set(method, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * Runs `fn(arg)` in the page and resolves with its (awaited, JSON) result. `fn` is sent as source text:
+   * it must be self-contained (no imported bindings, no closure over Node values).
+   */
+  async evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
+    const expression = `(${fn.toString()})(${JSON.stringify(arg) ?? 'undefined'})`;
+    const result = (await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true })) as {
+      result?: { value?: unknown };
+      exceptionDetails?: { text?: string; exception?: { description?: string } };
+    };
+    if (result.exceptionDetails) throw new Error(result.exceptionDetails.exception?.description ?? result.exceptionDetails.text ?? 'evaluation failed');
+    return result.result?.value as R;
+  }
+
+  /**
+   * Stops every service worker of this browser context (CDP ServiceWorker.stopAllWorkers) and waits until
+   * Chromium has reported each running one stopped — as test/e2e/helpers.ts stopWorkers() does.
+   */
+  async stopWorkers(): Promise<void> {
+    const running = new Set<string>();
+    const stopped = new Set<string>();
+    let stopping = false;
+    const off = this.on('ServiceWorker.workerVersionUpdated', (params) => {
+      for (const v of params['versions'] as Array<{ versionId: string; runningStatus: string }>) {
+        if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
+        if (v.runningStatus === 'stopped') stopped.add(v.versionId);
+      }
+    });
+    try {
+      await this.send('ServiceWorker.enable');
+      stopping = true;
+      await this.send('ServiceWorker.stopAllWorkers');
+      await until(() => [...running].every((id) => stopped.has(id)), 'the service workers to stop', 5000, 5);
+    } finally {
+      off();
+      await this.send('ServiceWorker.disable').catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.cdp.send('Target.closeTarget', { targetId: this.targetId }).catch(() => undefined);
+  }
 }
 
 export type Setup = 'none' | 'passthrough' | 'proxy';
@@ -24,22 +165,20 @@ export type Setup = 'none' | 'passthrough' | 'proxy';
  * the proxy worker with `config` (c). Both workers are registered through the client library, which
  * resolves once the worker controls the page.
  */
-export async function openTab(context: BrowserContext, server: TokenServer, setup: Setup, config: object = PROXY_CONFIG): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${server.origin}/`);
-  await page.waitForFunction(() => window.tp !== undefined);
+export async function openTab(context: BenchContext, server: TokenServer, setup: Setup, config: object = PROXY_CONFIG): Promise<BenchPage> {
+  const page = await context.newPage(`${server.origin}/`);
   if (setup === 'none') return page;
   const started =
     setup === 'proxy'
       ? await page.evaluate((c) => window.tp.start(c), config)
-      : await page.evaluate(() => window.tp.register('/passthrough-sw.js'));
+      : await page.evaluate(() => window.tp.register('/passthrough-sw.js'), undefined);
   if (started !== true) throw new Error(`${setup} worker did not start on ${server.origin}: ${JSON.stringify(started)}`);
-  if (!(await page.evaluate(() => window.tp.controlled()))) throw new Error(`${setup} worker does not control ${server.origin}`);
+  if (!(await page.evaluate(() => window.tp.controlled(), undefined))) throw new Error(`${setup} worker does not control ${server.origin}`);
   return page;
 }
 
-export async function login(page: Page): Promise<void> {
-  const status = await page.evaluate(() => window.tp.attempt(() => window.tp.login()));
+export async function login(page: BenchPage): Promise<void> {
+  const status = await page.evaluate(() => window.tp.attempt(() => window.tp.login()), undefined);
   if (!status || typeof status !== 'object' || !('loggedIn' in status) || status.loggedIn !== true) {
     throw new Error(`login failed: ${JSON.stringify(status)}`);
   }
@@ -52,26 +191,4 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-/**
- * Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until Chromium
- * has reported each running one stopped — as test/e2e/helpers.ts stopWorkers() does.
- */
-export async function stopWorkers(page: Page): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  const running = new Set<string>();
-  const stopped = new Set<string>();
-  let stopping = false;
-  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
-    for (const v of versions) {
-      if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
-      if (v.runningStatus === 'stopped') stopped.add(v.versionId);
-    }
-  });
-  await cdp.send('ServiceWorker.enable');
-  stopping = true;
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await until(() => [...running].every((id) => stopped.has(id)), 'the service workers to stop', 5000, 5);
-  await cdp.detach();
 }

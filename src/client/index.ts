@@ -139,10 +139,21 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     listeners.get(data.event.type)?.forEach((listener) => listener(data.event as never));
   };
 
-  // The page often learns first that the network is back; the worker may have no event to learn it from.
-  // (Also used after login, below.)
-  const onOnline = () => void call<ReplayReport>((facade) => facade.replayOutbox()).catch(() => undefined);
-  addEventListener('online', onOnline);
+  // The page often learns first that the network is back; the worker may have no event to learn it from,
+  // and may even get its network back a moment after the page does: a replay that stopped on a network
+  // error is tried again a few times. (Also used after login, below.)
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const onOnline = (delayMs = 500) => {
+    clearTimeout(retry);
+    void call<ReplayReport>((facade) => facade.replayOutbox()).then(
+      (report) => {
+        if (report.waitingFor === 'network' && delayMs <= 4000) retry = setTimeout(() => onOnline(delayMs * 2), delayMs);
+      },
+      () => undefined,
+    );
+  };
+  const online = () => onOnline();
+  addEventListener('online', online);
 
   return {
     async login(response) {
@@ -181,7 +192,8 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     },
     close() {
       channel.close();
-      removeEventListener('online', onOnline);
+      clearTimeout(retry);
+      removeEventListener('online', online);
     },
   };
 }

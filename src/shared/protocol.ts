@@ -121,8 +121,11 @@ export type ReplayFailureReason =
 export interface ReplayReport {
   replayed: number;
   failed: number;
-  /** Entries still waiting (offline, backing off, or logged out). */
+  /** Entries still waiting. */
   remaining: number;
+  /** Why the replay stopped early: the network failed, the server asked to back off (5xx/429, or a
+   * refresh that could not be made now), or nobody is logged in. Absent when the outbox was emptied. */
+  waitingFor?: 'network' | 'backoff' | 'login';
 }
 
 /** Events broadcast to every tab. `at` is the worker's clock (epoch ms) when it was sent. */

@@ -100,14 +100,18 @@ export class Outbox {
         return report;
       }
       const outcome = await this.replayOne(entry);
-      if (outcome === 'stop') break;
-      report[outcome]++;
+      if (outcome === 'replayed' || outcome === 'failed') {
+        report[outcome]++;
+        continue;
+      }
+      report.waitingFor = outcome;
+      break;
     }
     report.remaining = (await this.deps.store.list()).length;
     return report;
   }
 
-  private async replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | 'stop'> {
+  private async replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
     const { store, engine, now } = this.deps;
     const seq = entry.seq!;
     if (now() - entry.enqueuedAt > this.deps.limits.retentionMs) {
@@ -115,9 +119,9 @@ export class Outbox {
       this.fail(entry, 'expired');
       return 'failed';
     }
-    if (now() < entry.notBefore) return 'stop';
+    if (now() < entry.notBefore) return 'backoff';
     const session = await engine.sessionForRequest();
-    if (session === null) return 'stop'; // logged out: it waits for a login
+    if (session === null) return 'login'; // logged out: it waits for a login
     if (!this.belongsTo(entry, session)) {
       await store.remove(seq);
       this.fail(entry, 'logged-out');
@@ -130,11 +134,12 @@ export class Outbox {
       if (this.deps.isTokenRejected(response)) {
         const next = await engine.sessionAfterRejection(session.accessToken);
         // Logged out, or the refresh failed for now: keep the entry rather than count the 401 against it.
-        if (next === null || next.accessToken === session.accessToken) return 'stop';
+        if (next === null) return 'login';
+        if (next.accessToken === session.accessToken) return 'backoff';
         response = await this.deps.send(entry, next);
       }
     } catch {
-      return 'stop'; // network error: keep it and everything behind it for the next trigger
+      return 'network'; // keep it and everything behind it for the next trigger
     }
 
     if (response.ok) {
@@ -147,7 +152,7 @@ export class Outbox {
       const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (entry.attempts - 1), MAX_BACKOFF_MS);
       entry.notBefore = now() + (parseRetryAfter(response.headers.get('Retry-After'), now()) ?? backoff);
       await store.put(entry);
-      return 'stop';
+      return 'backoff';
     }
     const body = (await response.text().catch(() => '')).slice(0, MAX_FAILURE_BODY);
     await store.remove(seq);

@@ -106,7 +106,7 @@ describe('the outbox', () => {
     let offline = true;
     const t = createOutbox({ reply: () => (offline ? 'network-error' : new Response('ok')) });
     for (const n of [1, 2]) await t.outbox.enqueue(t.write(n));
-    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 2 });
+    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 2, waitingFor: 'network' });
     offline = false;
     expect(await t.outbox.replay()).toEqual({ replayed: 2, failed: 0, remaining: 0 });
   });
@@ -115,7 +115,7 @@ describe('the outbox', () => {
     let failing = true;
     const t = createOutbox({ reply: () => (failing ? new Response('busy', { status: 503, headers: { 'Retry-After': '30' } }) : new Response('ok')) });
     for (const n of [1, 2]) await t.outbox.enqueue(t.write(n));
-    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 2 });
+    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 2, waitingFor: 'backoff' });
     expect((await t.outbox.list())[0]!.attempts).toBe(1);
     failing = false;
     t.clock.advance(29_000);
@@ -143,14 +143,14 @@ describe('the outbox', () => {
     const t = createOutbox({ reply: () => new Response('', { status: 401 }) });
     await t.outbox.enqueue(t.write(1));
     t.setSession(null);
-    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 1 });
+    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 1, waitingFor: 'login' });
   });
 
   it('entries wait while logged out; a write made logged out goes with the next session', async () => {
     const t = createOutbox();
     t.setSession(null);
     await t.outbox.enqueue(t.write(1, null));
-    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 1 });
+    expect(await t.outbox.replay()).toEqual({ replayed: 0, failed: 0, remaining: 1, waitingFor: 'login' });
     t.setSession(session('at-9', 's2'));
     expect(await t.outbox.replay()).toEqual({ replayed: 1, failed: 0, remaining: 0 });
   });
