@@ -119,13 +119,16 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       await (self.registration as SyncRegistration).sync?.register(OUTBOX_LOCK).catch(() => undefined);
     },
   };
-  // Worker start is a replay trigger: the first event this worker instance handles starts one.
+  // Worker start is a replay trigger: the first event this worker instance handles starts one — after
+  // that event's own response, so the replay does not compete with the request that woke the worker.
   let startReplay = outbox !== null;
-  const replayOnStart = (event: ExtendableEvent) => {
+  const replayOnStart = (event: ExtendableEvent, after: Promise<unknown> = Promise.resolve()) => {
     if (!startReplay) return;
     startReplay = false;
-    event.waitUntil(outbox!.replay());
+    event.waitUntil(after.catch(() => undefined).then(() => outbox!.replay()));
   };
+  // Open the database and read the session while the script starts, before the first request needs it.
+  void engine.load().catch(() => undefined);
 
   self.addEventListener('install', () => {
     if (options.skipWaiting !== false) void self.skipWaiting();
@@ -133,11 +136,15 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
   self.addEventListener('fetch', (event) => {
-    replayOnStart(event);
     const { request } = event;
     if (isProxiable(request, isApi)) {
-      event.respondWith(proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work)));
-    } else if (request.method !== 'GET' && request.mode !== 'navigate') {
+      const response = proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work));
+      event.respondWith(response);
+      replayOnStart(event, response);
+      return;
+    }
+    replayOnStart(event);
+    if (request.method !== 'GET' && request.mode !== 'navigate') {
       const route = tokenRouteOf(request.url);
       if (route === undefined) return;
       const onLogin = () => outbox && event.waitUntil(outbox.replay());
