@@ -89,7 +89,10 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     dpop: config.dpop,
   });
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
-  channel.onmessage = () => engine.invalidate();
+  const sessionChanges = new Set<SessionEvent['type']>(['logged-in', 'logged-out', 'refreshed']);
+  channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | null>) => {
+    if (sessionChanges.has(data?.event?.type as SessionEvent['type'])) engine.invalidate();
+  };
 
   if (config.outbox !== null) {
     outbox = new Outbox({

@@ -41,6 +41,8 @@ export class Outbox {
   private flight: Promise<ReplayReport> | null = null;
   /** False only when a replay found it empty and nothing was queued since: saves the hot path a read. */
   private mayHaveEntries = true;
+  /** Counts enqueues, so a replay that found the store empty can tell whether a write arrived meanwhile. */
+  private enqueues = 0;
 
   constructor(private readonly deps: OutboxDeps) {}
 
@@ -53,6 +55,7 @@ export class Outbox {
     const bytes = (write.body?.byteLength ?? 0) + write.url.length + write.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
     const entry: OutboxEntry = { ...write, bytes, enqueuedAt: this.deps.now(), attempts: 0, notBefore: 0 };
     if ((await this.deps.store.add(entry, this.deps.limits)) === 'full') return null;
+    this.enqueues++;
     this.mayHaveEntries = true;
     const summary = summarise(entry);
     this.deps.emit({ type: 'queued', at: this.deps.now(), entry: summary });
@@ -94,9 +97,10 @@ export class Outbox {
   private async replayHoldingLock(): Promise<ReplayReport> {
     const report: ReplayReport = { replayed: 0, failed: 0, remaining: 0 };
     for (;;) {
+      const enqueuesBefore = this.enqueues;
       const entry = await this.deps.store.first();
       if (entry === null) {
-        this.mayHaveEntries = false;
+        if (enqueuesBefore === this.enqueues) this.mayHaveEntries = false;
         return report;
       }
       const outcome = await this.replayOne(entry);
