@@ -1,6 +1,7 @@
 // The demo's UI: the timeline, the status panel, the outbox panel and the server counters. Nothing here
 // touches the library.
 import type { OutboxEntrySummary, SessionEventOf, SessionStatus } from 'sw-token-proxy/client';
+import type { TokenServerStats } from '../test/server/token-server.js';
 
 /** API calls made by a tab (shared with every tab over the demo's BroadcastChannel). */
 export interface ApiRow {
@@ -333,16 +334,10 @@ export class StatusPanel {
   }
 }
 
+/** What the embedded token server's `GET /__control/stats` answers. */
 export interface ServerStats {
-  stats: {
-    loginGrants: number;
-    refreshRequests: number;
-    refreshGrants: number;
-    reuseDetections: number;
-    revocations: number;
-    api: { authorized: number; unauthorized: number; anonymous: number };
-  };
-  options: { accessTokenTtlSeconds: number };
+  stats: TokenServerStats;
+  options: { accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number };
 }
 
 export function renderStats(panel: HTMLElement, { stats, options }: ServerStats, ttl: HTMLInputElement): void {

@@ -9,20 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
+import type { ServerStats } from '../../demo/ui.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOTS = join(ROOT, 'test-results');
 
-interface Stats {
-  stats: {
-    loginGrants: number;
-    refreshGrants: number;
-    reuseDetections: number;
-    revocations: number;
-    api: { authorized: number; unauthorized: number; anonymous: number };
-  };
-  options: { accessTokenTtlSeconds: number };
-}
+type Stats = ServerStats;
 
 let vite: ViteDevServer;
 let origin: string;
