@@ -38,6 +38,15 @@ export const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
 
+/**
+ * A Web Lock shared by every worker version and page of the origin. Where Web Locks are missing (Safari
+ * before 15.4) each worker still runs one flight at a time; only two versions side by side during an
+ * update are then not coordinated.
+ */
+function originLock(name: string): <T>(task: () => Promise<T>) => Promise<T> {
+  return (task) => ('locks' in navigator ? navigator.locks.request(name, task) : task());
+}
+
 /** `make()` once, on first use. */
 function memo<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | null = null;
@@ -77,7 +86,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    withLock: (task) => navigator.locks.request(REFRESH_LOCK, task),
+    withLock: originLock(REFRESH_LOCK),
     online: () => navigator.onLine,
     emit,
     // A session's queued writes are never sent under another one.
@@ -101,7 +110,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       send: (entry, session) => sendStored(entry, session, fetchFn, dpop),
       isTokenRejected: config.isTokenRejected,
       now,
-      withLock: (task) => navigator.locks.request(OUTBOX_LOCK, task),
+      withLock: originLock(OUTBOX_LOCK),
       emit,
       limits: config.outbox,
       keepForSameUser: config.outbox.keepForSameUser,
