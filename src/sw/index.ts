@@ -32,9 +32,9 @@ interface SyncEvent extends ExtendableEvent {
 type SyncRegistration = ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } };
 
 /** Name of the Web Lock every worker version takes around a refresh. */
-export const REFRESH_LOCK = 'sw-token-proxy:refresh';
+const REFRESH_LOCK = 'sw-token-proxy:refresh';
 /** Name of the Web Lock around an outbox replay, and the Background Sync tag. */
-export const OUTBOX_LOCK = 'sw-token-proxy:outbox';
+const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
 

@@ -21,21 +21,3 @@ export interface SessionStore {
   /** Memory-only stores: true (once) when a session existed in a previous worker instance and was lost with it. */
   wasLost?(): Promise<boolean>;
 }
-
-export function createMemorySessionStore(): SessionStore {
-  let current: Session | null = null;
-  return {
-    read: async () => current,
-    write: async (session) => {
-      current = session;
-    },
-    replace: async (expected, next) => {
-      if (current?.id !== expected.id || current.version !== expected.version) return false;
-      current = next;
-      return true;
-    },
-    clear: async () => {
-      current = null;
-    },
-  };
-}

@@ -1,7 +1,26 @@
 import type { SessionEvent } from '../../src/shared/protocol.js';
 import { RefreshEngine, type EngineDeps } from '../../src/sw/refresh-engine.js';
-import { createMemorySessionStore, type SessionStore } from '../../src/sw/session.js';
+import type { Session, SessionStore } from '../../src/sw/session.js';
 import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
+
+/** A session store in a variable, for the engine's unit tests. */
+export function createMemorySessionStore(): SessionStore {
+  let current: Session | null = null;
+  return {
+    read: async () => current,
+    write: async (session) => {
+      current = session;
+    },
+    replace: async (expected, next) => {
+      if (current?.id !== expected.id || current.version !== expected.version) return false;
+      current = next;
+      return true;
+    },
+    clear: async () => {
+      current = null;
+    },
+  };
+}
 
 /** A clock the test moves by hand. */
 export class ManualClock {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemorySessionStore, type Session, type SessionStore } from '../../src/sw/session.js';
+import type { Session, SessionStore } from '../../src/sw/session.js';
 import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
-import { createHarness, createSharedLock, loginResponse, ManualClock, okOutcome } from './engine-harness.js';
+import { createHarness, createMemorySessionStore, createSharedLock, loginResponse, ManualClock, okOutcome } from './engine-harness.js';
 
 describe('when a refresh is due', () => {
   it('uses the configured skew, capped at half the token lifetime', async () => {
