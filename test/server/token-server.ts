@@ -204,10 +204,12 @@ export class TokenServer {
     this.requests.length = 0;
   }
 
-  /** Issues a session directly, as a login grant would (for tests that start logged in). */
-  issueLogin(user = 'alice'): Record<string, unknown> {
+  /** Starts a token family, as a login grant does (tests and benchmarks call it to start logged in). */
+  issueLogin(user = 'alice', jkt?: string): Record<string, unknown> {
     this.stats.loginGrants++;
-    return this.issue({ id: randomBytes(6).toString('hex'), user, revoked: false });
+    const family: Family = { id: randomBytes(6).toString('hex'), user, revoked: false };
+    if (jkt !== undefined) family.jkt = jkt;
+    return this.issue(family);
   }
 
   apiRequests(): RequestRecord[] {
@@ -322,10 +324,7 @@ export class TokenServer {
       }
       const proof = this.tokenEndpointProof(req, res);
       if (proof === false) return;
-      this.stats.loginGrants++;
-      const family: Family = { id: randomBytes(6).toString('hex'), user: username, revoked: false };
-      if (proof !== undefined) family.jkt = proof;
-      return json(res, 200, this.issue(family), { 'Cache-Control': 'no-store' });
+      return json(res, 200, this.issueLogin(username, proof), { 'Cache-Control': 'no-store' });
     }
     if (fields['grant_type'] !== 'refresh_token') return json(res, 400, { error: 'unsupported_grant_type' });
 
