@@ -143,17 +143,17 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   // and may even get its network back a moment after the page does: a replay that stopped on a network
   // error is tried again a few times. (Also used after login, below.)
   let retry: ReturnType<typeof setTimeout> | undefined;
-  const onOnline = (delayMs = 500) => {
+  const replayOutboxSoon = (delayMs = 500) => {
     clearTimeout(retry);
     void call<ReplayReport>((facade) => facade.replayOutbox()).then(
       (report) => {
-        if (report.waitingFor === 'network' && delayMs <= 4000) retry = setTimeout(() => onOnline(delayMs * 2), delayMs);
+        if (report.waitingFor === 'network' && delayMs <= 4000) retry = setTimeout(() => replayOutboxSoon(delayMs * 2), delayMs);
       },
       () => undefined,
     );
   };
-  const online = () => onOnline();
-  addEventListener('online', online);
+  const onOnline = () => replayOutboxSoon();
+  addEventListener('online', onOnline);
 
   return {
     async login(response) {
@@ -165,8 +165,8 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
         for (const field of TOKEN_FIELDS) {
           const value = response[field];
           // Every token field is a string or a number; anything else may not even survive the structured clone.
-          if (typeof value === 'object' || typeof value === 'function') {
-            if (value !== null) throw new TokenProxyError('invalid-token-response', `${field}: must be a string or a number`, field);
+          if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+            throw new TokenProxyError('invalid-token-response', `${field}: must be a string or a number`, field);
           }
           if (value !== undefined) picked[field] = value;
         }
@@ -175,7 +175,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
       const status = await call<SessionStatus>((facade) => facade.login(payload as TokenResponse));
       // Writes queued while logged out (or kept for this user) wait for a login: deliver them now, in a
       // call of its own so the worker stays alive for it.
-      onOnline();
+      replayOutboxSoon();
       return status;
     },
     async logout(logoutOptions = {}) {
@@ -193,7 +193,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     close() {
       channel.close();
       clearTimeout(retry);
-      removeEventListener('online', online);
+      removeEventListener('online', onOnline);
     },
   };
 }

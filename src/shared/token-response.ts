@@ -17,9 +17,9 @@ export interface TokenSet {
 }
 
 /** Larger than any real JWT; small enough that junk is refused before it reaches storage or a header. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
+const MAX_TOKEN_LENGTH = 16 * 1024;
 /** Ten years: anything longer is a unit mistake (ms sent as s) rather than a real lifetime. */
-export const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
 // Visible ASCII only: anything else would make `Headers.set` throw, or smuggle a second header.
 const HEADER_SAFE = /^[\x21-\x7e]+$/;

@@ -239,13 +239,13 @@ export function defaultIsTokenRejected(response: Response): boolean {
  */
 export function createApiMatcher(scopes: readonly ApiScope[], excluded: readonly string[] = []): (url: string) => boolean {
   const bases = scopes.map((scope) => scope.origin + scope.pathPrefix);
+  const isExcluded = (url: string) => excluded.some((skip) => url === skip || url.startsWith(skip + '?'));
   return (url) => {
-    for (const skip of excluded) if (url === skip || url.startsWith(skip + '?')) return false;
     for (const base of bases) {
       if (!url.startsWith(base)) continue;
       const next = url.charCodeAt(base.length);
-      // end, '/', '?', '#'
-      if (Number.isNaN(next) || next === 47 || next === 63 || next === 35) return true;
+      // end, '/', '?', '#'; the exclusions are checked only for a URL that matched (the hot path is every request)
+      if (Number.isNaN(next) || next === 47 || next === 63 || next === 35) return !isExcluded(url);
     }
     return false;
   };

@@ -2,7 +2,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { OutboxEntry } from './outbox-store.js';
 import type { SealedSession } from './session-store.js';
 
-export const DB_NAME = 'sw-token-proxy';
+const DB_NAME = 'sw-token-proxy';
 const DB_VERSION = 1;
 
 export interface ProxyDB extends DBSchema {

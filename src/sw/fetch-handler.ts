@@ -3,6 +3,7 @@ import { fetchWithProof, type DpopProver } from './dpop.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxEntry } from './outbox-store.js';
 import type { RefreshEngine } from './refresh-engine.js';
+import { jsonResponse } from './responses.js';
 import type { Session } from './session.js';
 
 export interface ProxyDeps {
@@ -24,13 +25,13 @@ export function isProxiable(request: Request, isApi: (url: string) => boolean): 
   return request.mode !== 'navigate' && request.mode !== 'no-cors' && isApi(request.url);
 }
 
-export function authorize(headers: Headers, session: Session): Headers {
+function authorize(headers: Headers, session: Session): Headers {
   headers.set('Authorization', `${session.tokenType} ${session.accessToken}`);
   return headers;
 }
 
 /** Sends `build()` with the session's token, and a DPoP proof when the token is DPoP-bound. */
-export function sendAuthorized(build: (headers: Headers) => Request, headers: HeadersInit, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
+function sendAuthorized(build: (headers: Headers) => Request, headers: HeadersInit, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
   const authorized = () => build(authorize(new Headers(headers), session));
   return session.tokenType === 'DPoP' && dpop ? fetchWithProof(dpop, fetchFn, authorized, session.accessToken) : fetchFn(authorized());
 }
@@ -110,10 +111,7 @@ async function proxyWrite(
     sessionId: session?.id ?? null,
     ...(session?.subject === undefined ? {} : { subject: session.subject }),
   });
-  const json = { 'Content-Type': 'application/json' };
-  if (summary === null) {
-    return new Response(JSON.stringify({ error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' }), { status: 507, headers: json });
-  }
+  if (summary === null) return jsonResponse(507, { error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' });
   waitUntil(deps.onQueued());
-  return new Response(JSON.stringify({ queued: true, id }), { status: 202, headers: { ...json, [config.entryHeader]: id } });
+  return jsonResponse(202, { queued: true, id }, { [config.entryHeader]: id });
 }

@@ -73,13 +73,15 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const isApi = createApiMatcher(config.scopes, tokenRoutes);
   const fetchFn = fetch.bind(self);
   const now = () => Date.now();
+  const newId = () => crypto.randomUUID();
+  const online = () => navigator.onLine;
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
   const db = createDbConnection();
   let outbox: Outbox | null = null;
   // Memory-only mode keeps the DPoP key in memory too: nothing of the session is stored.
   const dpopKeys = config.storage === 'memory' ? memo(generateDpopKeys) : storedKey(db, 'dpop-key', generateDpopKeys);
-  const dpop = config.dpop ? createDpopProver(dpopKeys, now, () => crypto.randomUUID()) : null;
+  const dpop = config.dpop ? createDpopProver(dpopKeys, now, newId) : null;
 
   const engine = new RefreshEngine({
     store: config.storage === 'memory' ? createMemorySessionStoreWithMarker(db) : createIdbSessionStore(db),
@@ -87,11 +89,11 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     withLock: originLock(REFRESH_LOCK),
-    online: () => navigator.onLine,
+    online,
     emit,
     // A session's queued writes are never sent under another one.
     onEnded: async () => outbox?.sessionEnded(),
-    newId: () => crypto.randomUUID(),
+    newId,
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
     maxRetryDelayMs: config.maxRetryDelayMs,
@@ -112,8 +114,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       now,
       withLock: originLock(OUTBOX_LOCK),
       emit,
-      limits: config.outbox,
-      keepForSameUser: config.outbox.keepForSameUser,
+      policy: config.outbox,
     });
   }
 
@@ -123,8 +124,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     config,
     fetch: fetchFn,
     outbox,
-    online: () => navigator.onLine,
-    newId: () => crypto.randomUUID(),
+    online,
+    newId,
     dpop,
     // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
     onQueued: async () => {

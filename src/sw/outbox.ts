@@ -14,9 +14,8 @@ export interface OutboxDeps {
   /** Runs `task` holding the origin-wide outbox lock (Web Locks in the worker). */
   withLock: <T>(task: () => Promise<T>) => Promise<T>;
   emit: (event: SessionEvent) => void;
-  limits: OutboxLimits & { retentionMs: number };
-  /** Keep a session's writes past its end for the same user's next session (see config). */
-  keepForSameUser: boolean;
+  /** Bounds, retention, and whether a session's writes outlive it for the same user (see the config). */
+  policy: OutboxLimits & { retentionMs: number; keepForSameUser: boolean };
 }
 
 /** What a new write needs to be queued. */
@@ -26,7 +25,7 @@ const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const MAX_FAILURE_BODY = 2000;
 
-export function summarise(entry: OutboxEntry): OutboxEntrySummary {
+function summarise(entry: OutboxEntry): OutboxEntrySummary {
   const { id, method, url, enqueuedAt, attempts, bytes, idempotencyKey } = entry;
   return { id, method, url, enqueuedAt, attempts, bytes, idempotencyKey };
 }
@@ -54,7 +53,7 @@ export class Outbox {
   async enqueue(write: OutboxWrite): Promise<OutboxEntrySummary | null> {
     const bytes = (write.body?.byteLength ?? 0) + write.url.length + write.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
     const entry: OutboxEntry = { ...write, bytes, enqueuedAt: this.deps.now(), attempts: 0, notBefore: 0 };
-    if ((await this.deps.store.add(entry, this.deps.limits)) === 'full') return null;
+    if ((await this.deps.store.add(entry, this.deps.policy)) === 'full') return null;
     this.enqueues++;
     this.mayHaveEntries = true;
     const summary = summarise(entry);
@@ -68,14 +67,14 @@ export class Outbox {
 
   /** A session ended: drops its writes (each reported as `replay-failed`, reason `logged-out`) unless they are kept for the same user. */
   async sessionEnded(): Promise<void> {
-    const keep = this.deps.keepForSameUser;
+    const keep = this.deps.policy.keepForSameUser;
     for (const entry of await this.deps.store.clear((e) => !keep || e.subject === undefined)) this.fail(entry, 'logged-out');
   }
 
   /** Whether `entry` may be sent under `session`: its own session, the same user's next one (when kept), or any for writes made logged out. */
   private belongsTo(entry: OutboxEntry, session: Session): boolean {
     if (entry.sessionId === null || entry.sessionId === session.id) return true;
-    return this.deps.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
+    return this.deps.policy.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
   }
 
   replay(): Promise<ReplayReport> {
@@ -118,7 +117,7 @@ export class Outbox {
   private async replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
     const { store, engine, now } = this.deps;
     const seq = entry.seq!;
-    if (now() - entry.enqueuedAt > this.deps.limits.retentionMs) {
+    if (now() - entry.enqueuedAt > this.deps.policy.retentionMs) {
       await store.remove(seq);
       this.fail(entry, 'expired');
       return 'failed';

@@ -1,5 +1,6 @@
 import { fetchWithProof, type DpopProver } from './dpop.js';
 import type { RefreshEngine } from './refresh-engine.js';
+import { jsonResponse } from './responses.js';
 
 /** Fields of a token response that never reach page script when capture is on. */
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -11,10 +12,6 @@ export interface TokenRouteDeps {
   onLogin: () => void;
   /** With DPoP: the page's token request gets a proof, so the tokens are bound to the worker's key. */
   dpop: DpopProver | null;
-}
-
-function jsonResponse(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
 }
 
 function grantType(contentType: string | null, body: ArrayBuffer): string | null {

@@ -52,8 +52,12 @@ function createOutbox(
     now: clock.now,
     withLock: createSharedLock(),
     emit: (e) => events.push(e),
-    limits: { maxEntries: options.maxEntries ?? 100, maxBytes: options.maxBytes ?? 1_000_000, retentionMs: 86_400_000 },
-    keepForSameUser: options.keepForSameUser ?? false,
+    policy: {
+      maxEntries: options.maxEntries ?? 100,
+      maxBytes: options.maxBytes ?? 1_000_000,
+      retentionMs: 86_400_000,
+      keepForSameUser: options.keepForSameUser ?? false,
+    },
   });
   let ids = 0;
   const write = (n: number, sessionId: string | null = 's1', subject?: string): OutboxWrite => ({
