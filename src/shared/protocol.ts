@@ -70,9 +70,7 @@ export type ErrorCode =
   /** A message to the worker had the wrong shape. */
   | 'bad-message'
   /** The worker failed unexpectedly (storage unavailable, ...); the message says what. */
-  | 'internal-error'
-  /** The offline outbox is at its entry or byte bound: the write was not queued (HTTP 507 to the page). */
-  | 'outbox-full';
+  | 'internal-error';
 
 export interface ErrorInfo {
   code: ErrorCode;
