@@ -1,6 +1,6 @@
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { Workbox } from 'workbox-window';
-import { TokenProxyError } from '../shared/errors.js';
+import { messageOf, TokenProxyError } from '../shared/errors.js';
 import {
   BROADCAST_CHANNEL,
   CLAIM_MESSAGE,
@@ -66,7 +66,7 @@ function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel:
 
 function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw TokenProxyError.from(result.error);
+  throw new TokenProxyError(result.error.code, result.error.message, result.error.field);
 }
 
 async function ensureControlled(container: ServiceWorkerContainer, options: RegisterOptions): Promise<void> {
@@ -106,7 +106,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   try {
     await workbox.register({ immediate: true });
   } catch (error) {
-    throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${messageOf(error)}`);
   }
   await ensureControlled(container, options);
 

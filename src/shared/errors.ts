@@ -12,10 +12,6 @@ export class TokenProxyError extends Error {
     this.field = field;
   }
 
-  static from(info: ErrorInfo): TokenProxyError {
-    return new TokenProxyError(info.code, info.message, info.field);
-  }
-
   toInfo(at?: number): ErrorInfo {
     const info: ErrorInfo = { code: this.code, message: this.message };
     if (this.field !== undefined) info.field = this.field;
@@ -23,3 +19,6 @@ export class TokenProxyError extends Error {
     return info;
   }
 }
+
+/** What a caught value says, for a message. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

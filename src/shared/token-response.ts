@@ -30,29 +30,18 @@ function invalid(field: string, message: string): never {
 }
 
 function tokenField(value: unknown, field: string): string {
-  if (typeof value !== 'string') invalid(field, `must be a string, got ${describe(value)}`);
-  if (value.length === 0) invalid(field, 'must not be empty');
-  if (value.length > MAX_TOKEN_LENGTH) invalid(field, `longer than ${MAX_TOKEN_LENGTH} characters`);
-  if (!HEADER_SAFE.test(value)) invalid(field, 'contains characters not allowed in an HTTP header');
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH || !HEADER_SAFE.test(value)) {
+    invalid(field, `must be 1 to ${MAX_TOKEN_LENGTH} visible ASCII characters`);
+  }
   return value;
 }
 
 /** Seconds as a number or a numeric string; undefined/null when absent. */
 function secondsField(value: unknown, field: string, max = MAX_LIFETIME_SECONDS): number | undefined {
   if (value === undefined || value === null) return undefined;
-  let seconds: number;
-  if (typeof value === 'number') seconds = value;
-  else if (typeof value === 'string' && NUMERIC.test(value.trim())) seconds = Number(value.trim());
-  else invalid(field, `must be a non-negative number of seconds, got ${describe(value)}`);
-  if (!Number.isFinite(seconds) || seconds < 0) invalid(field, `must be a non-negative number of seconds, got ${seconds}`);
-  if (seconds > max) invalid(field, `${seconds} is out of range`);
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC.test(value.trim()) ? Number(value) : NaN;
+  if (!(seconds >= 0 && seconds <= max)) invalid(field, `must be a number of seconds from 0 to ${max}`);
   return seconds;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }
 
 /** The claims of a JWT, unverified (we only read hints from our own server's answer); {} for opaque tokens or junk. */
@@ -89,19 +78,16 @@ function subjectOf(raw: Record<string, unknown>): string | undefined {
  * `expires_at` (epoch seconds), the JWT `exp` claim; none → null (refresh on first use).
  */
 export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    invalid('response', `must be an object, got ${describe(input)}`);
-  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) invalid('response', 'must be a JSON object');
   const raw = input as Record<string, unknown>;
   const accessToken = tokenField(raw['access_token'], 'access_token');
 
   let tokenType: TokenSet['tokenType'] = 'Bearer';
   const rawType = raw['token_type'];
   if (rawType !== undefined && rawType !== null) {
-    if (typeof rawType !== 'string') invalid('token_type', `must be a string, got ${describe(rawType)}`);
-    const lower = rawType.toLowerCase();
+    const lower = typeof rawType === 'string' && rawType.toLowerCase();
     if (lower === 'dpop') tokenType = 'DPoP';
-    else if (lower !== 'bearer') invalid('token_type', `must be Bearer or DPoP, got "${rawType.slice(0, 40)}"`);
+    else if (lower !== 'bearer') invalid('token_type', 'must be Bearer or DPoP');
   }
 
   const expiresIn = secondsField(raw['expires_in'], 'expires_in');
@@ -127,8 +113,7 @@ export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet
   if (refreshExpiresIn) set.refreshExpiresAt = receivedAt + refreshExpiresIn * 1000;
   const scope = raw['scope'];
   if (scope !== undefined && scope !== null) {
-    if (typeof scope !== 'string') invalid('scope', `must be a string, got ${describe(scope)}`);
-    if (scope.length > MAX_TOKEN_LENGTH) invalid('scope', `longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (typeof scope !== 'string' || scope.length > MAX_TOKEN_LENGTH) invalid('scope', `must be a string of at most ${MAX_TOKEN_LENGTH} characters`);
     set.scope = scope;
   }
   const subject = subjectOf(raw);

@@ -1,5 +1,9 @@
 import { TokenProxyError } from '../shared/errors.js';
 import type { TokenResponse } from '../shared/protocol.js';
+import type { DpopFeature } from './dpop.js';
+import type { CaptureFeature } from './login-capture.js';
+import type { StorageFeature } from './memory-storage.js';
+import type { OutboxFeature } from './offline-outbox.js';
 
 /** An API the token may be sent to: an exact origin and a path prefix matched on segment boundaries. */
 export interface ApiScope {
@@ -51,59 +55,20 @@ export interface TokenProxyConfig {
   isTokenRejected?: (response: Response) => boolean;
   /** A page-set `Authorization` header on a matching request: `'replace'` it (default) or `'keep'` it. */
   existingAuthorization?: 'replace' | 'keep';
-  /** Offline outbox for writes; `false` turns it off. On by default. */
-  outbox?: false | OutboxConfig;
   /**
-   * Where the session lives. `'indexeddb'` (default): encrypted at rest, survives worker restarts.
-   * `'memory'`: never written to storage; lost whenever the browser stops the worker (every tab then hears
-   * `logged-out` with reason `worker-restarted`).
+   * The offline outbox: `offlineOutbox(options)`. API writes that fail for want of network are kept and
+   * replayed later with a fresh token. Off by default: a page must be ready for a `202 { queued: true }`.
    */
-  storage?: 'indexeddb' | 'memory';
-  /**
-   * Token-endpoint capture. When true, a login the page performs through `fetch` to the token endpoint
-   * (authorization code, password, ...) is stored by the worker and answered to the page without
-   * `access_token` and `refresh_token`. An object lists more login endpoints whose JSON answers are
-   * token responses. Default false.
-   */
-  capture?: boolean | { endpoints: readonly string[] };
-  /**
-   * DPoP (RFC 9449): bind tokens to a key pair whose private half cannot leave the browser. The worker
-   * adds a proof to the page's token requests (the login must go through `fetch` to the token endpoint,
-   * so `capture: true` fits), to its refreshes and to every API call, and follows `use_dpop_nonce`.
-   * Default false; a `token_type: DPoP` login is refused without it.
-   */
-  dpop?: boolean;
-}
-
-export interface OutboxConfig {
-  /** Which API requests are kept and replayed when the network fails. Default: every method but GET and HEAD. */
-  defer?: (request: Request) => boolean;
-  /** Most entries kept. Default 100. */
-  maxEntries?: number;
-  /** Most bytes kept (bodies, URLs, headers). Default 5 MiB. */
-  maxBytes?: number;
-  /** Entries older than this are dropped (`replay-failed`, reason `expired`). Default 86 400 s (24 h). */
-  retentionSeconds?: number;
-  /** Request header carrying the idempotency key, set before the first attempt unless the page set it. Default `Idempotency-Key`. */
-  idempotencyHeader?: string;
-  /** Header of the 202 response naming the entry id. Default `X-Outbox-Entry`. */
-  entryHeader?: string;
-  /**
-   * When a session ends, keep its queued writes for the same user's next session instead of dropping
-   * them. "Same user" is the `sub` claim of the ID token (or of a JWT access token); writes of a session
-   * whose user is unknown are dropped all the same. Default false.
-   */
-  keepForSameUser?: boolean;
-}
-
-export interface ResolvedOutboxConfig {
-  defer: (request: Request) => boolean;
-  maxEntries: number;
-  maxBytes: number;
-  retentionMs: number;
-  idempotencyHeader: string;
-  entryHeader: string;
-  keepForSameUser: boolean;
+  outbox?: OutboxFeature;
+  /** Where the session lives. Default: IndexedDB, AES-GCM encrypted at rest, surviving worker restarts.
+   * `memoryStorage()`: never written to storage; lost whenever the browser stops the worker. */
+  storage?: StorageFeature;
+  /** Token-endpoint capture: `captureLogins(options)`. Logins the page makes through `fetch` to the token
+   * endpoint are stored by the worker and answered without their tokens. Off by default. */
+  capture?: CaptureFeature;
+  /** DPoP (RFC 9449): `dpopProofs()`. Tokens bound to a key pair whose private half cannot leave the
+   * browser. Off by default; a `token_type: DPoP` login is refused without it. */
+  dpop?: DpopFeature;
 }
 
 export interface ResolvedConfig {
@@ -120,60 +85,56 @@ export interface ResolvedConfig {
   terminalErrors: ReadonlySet<string>;
   isTokenRejected: (response: Response) => boolean;
   existingAuthorization: 'replace' | 'keep';
-  outbox: ResolvedOutboxConfig | null;
-  storage: 'indexeddb' | 'memory';
-  /** Absolute URLs whose successful JSON answers are captured as logins; empty when capture is off. */
-  captureEndpoints: readonly string[];
-  dpop: boolean;
+  outbox: OutboxFeature | null;
+  storage: StorageFeature | null;
+  capture: CaptureFeature | null;
+  dpop: DpopFeature | null;
 }
 
-function bad(message: string): never {
+export function invalidConfig(message: string): never {
   throw new TokenProxyError('invalid-config', `sw-token-proxy config: ${message}`);
 }
 
-function positive(value: number | undefined, name: string, fallback: number, min = 0): number {
+export function positive(value: number | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) bad(`${name} must be a number ≥ ${min}`);
+  if (!(typeof value === 'number' && value >= min && value < Infinity)) invalidConfig(`${name} must be a number ≥ ${min}`);
   return value;
 }
 
-function absoluteUrl(value: unknown, name: string, base: string): string {
-  if (typeof value !== 'string' || value === '') bad(`${name} must be a URL string`);
+export function absoluteUrl(value: unknown, name: string, base: string): string {
   try {
-    return new URL(value, base).href;
+    if (typeof value === 'string' && value !== '') return new URL(value, base).href;
   } catch {
-    return bad(`${name} is not a valid URL: ${value}`);
+    // refused below
   }
+  return invalidConfig(`${name} must be a URL, got ${String(value)}`);
+}
+
+/** `value` when it is one of `allowed` (the first is the default), else an invalid-config error. */
+function oneOf<T extends string>(value: T | undefined, name: string, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0]!;
+  if (!allowed.includes(value)) invalidConfig(`${name} must be one of ${allowed.join(', ')}`);
+  return value;
 }
 
 function normaliseScope(entry: unknown, selfOrigin: string): ApiScope {
-  const raw = typeof entry === 'string' ? { origin: selfOrigin, pathPrefix: entry } : entry;
-  if (typeof raw !== 'object' || raw === null) bad('api entries must be path strings or { origin, pathPrefix }');
-  const { origin, pathPrefix } = raw as Partial<ApiScope>;
-  if (typeof origin !== 'string') bad('api entry origin must be a string');
-  let parsed: URL;
+  const { origin, pathPrefix } = (typeof entry === 'string' ? { origin: selfOrigin, pathPrefix: entry } : (entry ?? {})) as Partial<ApiScope>;
+  let parsed: string | undefined;
   try {
-    parsed = new URL(origin);
+    parsed = new URL(origin!).origin;
   } catch {
-    return bad(`api origin is not a URL: ${origin}`);
+    // refused below
   }
   // Exactly an origin: no path, credentials, query or trailing junk that could widen or confuse the match.
-  if (parsed.origin !== origin) bad(`api origin must be a bare origin like "https://api.example.com", got "${origin}"`);
-  if (typeof pathPrefix !== 'string' || !pathPrefix.startsWith('/')) bad(`api pathPrefix must start with "/", got ${String(pathPrefix)}`);
-  if (/[?#]/.test(pathPrefix)) bad(`api pathPrefix must not contain "?" or "#": ${pathPrefix}`);
-  return { origin, pathPrefix: pathPrefix.replace(/\/+$/, '') };
+  if (!parsed || parsed !== origin) invalidConfig(`api origin must be like https://host:port, got ${String(origin)}`);
+  if (typeof pathPrefix !== 'string' || !/^\/[^?#]*$/.test(pathPrefix)) invalidConfig(`api path must start with / and have no ? or #, got ${String(pathPrefix)}`);
+  return { origin: parsed, pathPrefix: pathPrefix.replace(/\/+$/, '') };
 }
 
 /** Checks the config and fills in the defaults. Throws `TokenProxyError('invalid-config')`. */
 export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) bad('installTokenProxy needs a config object');
-  if (!Array.isArray(config.api) || config.api.length === 0) bad('api must be a non-empty array');
-  const shape = config.refreshRequest ?? 'form';
-  if (typeof shape !== 'function' && shape !== 'form' && shape !== 'json' && shape !== 'header') {
-    bad(`refreshRequest must be 'form', 'json', 'header' or a function`);
-  }
-  const existing = config.existingAuthorization ?? 'replace';
-  if (existing !== 'replace' && existing !== 'keep') bad(`existingAuthorization must be 'replace' or 'keep'`);
+  if (!Array.isArray(config?.api) || config.api.length === 0) invalidConfig('api must be a non-empty array');
+  const { refreshRequest } = config;
   return {
     scopes: config.api.map((entry) => normaliseScope(entry, selfOrigin)),
     tokenEndpoint: absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin),
@@ -184,45 +145,23 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     refreshTimeoutMs: positive(config.refreshTimeoutMs, 'refreshTimeoutMs', 10_000, 1),
     refreshAttempts: Math.floor(positive(config.refreshAttempts, 'refreshAttempts', 3, 1)),
     maxRetryDelayMs: positive(config.maxRetryDelayMs, 'maxRetryDelayMs', 10_000),
-    refreshRequest: shape,
+    refreshRequest: typeof refreshRequest === 'function' ? refreshRequest : oneOf<RefreshRequestShape>(refreshRequest, 'refreshRequest', ['form', 'json', 'header']),
     parseRefreshResponse: config.parseRefreshResponse ?? ((response) => response.json()),
     terminalErrors: new Set(['invalid_grant', ...(config.terminalErrors ?? [])]),
     isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
-    existingAuthorization: existing,
-    outbox: config.outbox === false ? null : resolveOutbox(config.outbox ?? {}),
-    storage: resolveStorage(config.storage),
-    captureEndpoints: resolveCapture(config, selfOrigin),
-    dpop: config.dpop === true,
+    existingAuthorization: oneOf(config.existingAuthorization, 'existingAuthorization', ['replace', 'keep']),
+    storage: feature(config.storage, 'storage', 'memoryStorage()'),
+    outbox: feature(config.outbox, 'outbox', 'offlineOutbox(options)'),
+    capture: feature(config.capture, 'capture', 'captureLogins(options)'),
+    dpop: feature(config.dpop, 'dpop', 'dpopProofs()'),
   };
 }
 
-function resolveStorage(storage: unknown): 'indexeddb' | 'memory' {
-  if (storage === undefined || storage === 'indexeddb' || storage === 'memory') return storage ?? 'indexeddb';
-  return bad(`storage must be 'indexeddb' or 'memory'`);
-}
-
-function resolveCapture(config: TokenProxyConfig, selfOrigin: string): string[] {
-  const { capture } = config;
-  if (capture === undefined || capture === false) return [];
-  const token = absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin);
-  if (capture === true) return [token];
-  if (typeof capture !== 'object' || capture === null || !Array.isArray(capture.endpoints)) bad('capture must be a boolean or { endpoints: string[] }');
-  return [token, ...capture.endpoints.map((url, i) => absoluteUrl(url, `capture.endpoints[${i}]`, selfOrigin))];
-}
-
-const isWrite = (request: Request) => request.method !== 'GET' && request.method !== 'HEAD';
-
-function resolveOutbox(outbox: OutboxConfig): ResolvedOutboxConfig {
-  if (outbox.defer !== undefined && typeof outbox.defer !== 'function') bad('outbox.defer must be a function');
-  return {
-    defer: outbox.defer ?? isWrite,
-    maxEntries: positive(outbox.maxEntries, 'outbox.maxEntries', 100, 1),
-    maxBytes: positive(outbox.maxBytes, 'outbox.maxBytes', 5 * 1024 * 1024, 1),
-    retentionMs: positive(outbox.retentionSeconds, 'outbox.retentionSeconds', 86_400, 1) * 1000,
-    idempotencyHeader: outbox.idempotencyHeader ?? 'Idempotency-Key',
-    entryHeader: outbox.entryHeader ?? 'X-Outbox-Entry',
-    keepForSameUser: outbox.keepForSameUser === true,
-  };
+/** An optional feature is a function from this package: a leftover `true` or options object fails loudly. */
+function feature<F extends (...args: never[]) => unknown>(value: F | undefined, name: string, factory: string): F | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'function') invalidConfig(`${name} must be ${factory}, imported from sw-token-proxy/sw`);
+  return value;
 }
 
 /** RFC 6750 §3.1: `invalid_token` means refresh and retry; a bare 401 is treated the same. */
@@ -232,6 +171,11 @@ export function defaultIsTokenRejected(response: Response): boolean {
   return challenge === null || /\binvalid_token\b/.test(challenge);
 }
 
+/** Which of `routes` (absolute URLs) `url` is, ignoring a query string. */
+export function routeMatcher(routes: readonly string[]): (url: string) => string | undefined {
+  return (url) => routes.find((route) => url === route || url.startsWith(route + '?'));
+}
+
 /**
  * Builds the allow-list test. Matching is on the serialised URL string: `base` is origin + prefix, and the
  * character after it must end a path segment. A URL with credentials, another port or a look-alike host
@@ -239,13 +183,13 @@ export function defaultIsTokenRejected(response: Response): boolean {
  */
 export function createApiMatcher(scopes: readonly ApiScope[], excluded: readonly string[] = []): (url: string) => boolean {
   const bases = scopes.map((scope) => scope.origin + scope.pathPrefix);
-  const isExcluded = (url: string) => excluded.some((skip) => url === skip || url.startsWith(skip + '?'));
+  const excludedRoute = routeMatcher(excluded);
   return (url) => {
     for (const base of bases) {
       if (!url.startsWith(base)) continue;
       const next = url.charCodeAt(base.length);
       // end, '/', '?', '#'; the exclusions are checked only for a URL that matched (the hot path is every request)
-      if (Number.isNaN(next) || next === 47 || next === 63 || next === 35) return !isExcluded(url);
+      if (Number.isNaN(next) || next === 47 || next === 63 || next === 35) return excludedRoute(url) === undefined;
     }
     return false;
   };

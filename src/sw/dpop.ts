@@ -11,6 +11,33 @@ export interface DpopProver {
   remember(response: Response, url: string): void;
   /** True when `response` asks for a (new) nonce: the request should be sent once more with a fresh proof. */
   wantsNonce(response: Response): Promise<boolean>;
+  /**
+   * Sends `build()`'s request with a proof (`accessToken` for resource requests), and once more with a
+   * fresh proof when the server answers that it wants a new nonce.
+   */
+  send(fetchFn: typeof fetch, build: () => Request, accessToken?: string): Promise<Response>;
+}
+
+/** What the worker hands the DPoP feature when it starts. */
+export interface DpopContext {
+  /** The key pair kept as the session is (IndexedDB, or memory in memory-only mode), made on first use. */
+  keys: (record: string, make: () => Promise<CryptoKeyPair>) => () => Promise<CryptoKeyPair>;
+  now: () => number;
+  newId: () => string;
+}
+
+/** The value of the `dpop` config option: made by `dpopProofs()`. */
+export type DpopFeature = (context: DpopContext) => DpopProver;
+
+/**
+ * DPoP (RFC 9449) for `installTokenProxy({ dpop: dpopProofs() })`: tokens bound to a P-256 key pair
+ * whose private half cannot leave the browser. The worker adds a proof to the page's token requests
+ * (so the login must go through `fetch` to the token endpoint: `capture: true` fits), to its refreshes
+ * and to every API call, and follows `use_dpop_nonce`. Without it, a `token_type: DPoP` login is refused.
+ * A separate export so that a worker without DPoP does not ship it.
+ */
+export function dpopProofs(): DpopFeature {
+  return ({ keys, now, newId }) => createDpopProver(keys('dpop-key', generateDpopKeys), now, newId);
 }
 
 const encoder = new TextEncoder();
@@ -48,7 +75,7 @@ export function createDpopProver(keys: () => Promise<CryptoKeyPair>, now: () => 
     return athCache.ath;
   }
 
-  return {
+  const prover: DpopProver = {
     async proof(method, url, accessToken) {
       const pair = await keys();
       publicJwk ??= crypto.subtle.exportKey('jwk', pair.publicKey).then(({ kty, crv, x, y }) => ({ kty, crv, x, y }) as JsonWebKey);
@@ -71,26 +98,17 @@ export function createDpopProver(keys: () => Promise<CryptoKeyPair>, now: () => 
       const body: unknown = await response.clone().json().catch(() => null);
       return typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'use_dpop_nonce';
     },
+    async send(fetchFn, build, accessToken) {
+      const attempt = async () => {
+        const request = build();
+        request.headers.set('DPoP', await prover.proof(request.method, request.url, accessToken));
+        const response = await fetchFn(request);
+        prover.remember(response, request.url);
+        return response;
+      };
+      const response = await attempt();
+      return (await prover.wantsNonce(response)) ? attempt() : response;
+    },
   };
-}
-
-/**
- * Sends `build()`'s request with a DPoP proof (`accessToken` for resource requests), and once more with
- * a fresh proof when the server answers that it wants a new nonce.
- */
-export async function fetchWithProof(
-  prover: DpopProver,
-  fetchFn: typeof fetch,
-  build: () => Request,
-  accessToken?: string,
-): Promise<Response> {
-  const send = async () => {
-    const request = build();
-    request.headers.set('DPoP', await prover.proof(request.method, request.url, accessToken));
-    const response = await fetchFn(request);
-    prover.remember(response, request.url);
-    return response;
-  };
-  const response = await send();
-  return (await prover.wantsNonce(response)) ? send() : response;
+  return prover;
 }

@@ -1,6 +1,6 @@
 import { TokenProxyError } from '../shared/errors.js';
 import type { ErrorInfo, LogoutResult, Result, SessionStatus, WorkerFacade } from '../shared/protocol.js';
-import type { Outbox } from './outbox.js';
+import type { OutboxRuntime } from './offline-outbox.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
@@ -17,7 +17,7 @@ function failure(error: unknown, now: number): { ok: false; error: ErrorInfo } {
  */
 export function createFacade(
   engine: RefreshEngine,
-  outbox: Outbox | null,
+  outbox: OutboxRuntime | null,
   revoke: (session: Session) => Promise<LogoutResult>,
   now: () => number,
 ): WorkerFacade {

@@ -6,35 +6,31 @@ import {
   type BroadcastEnvelope,
   type SessionEvent,
 } from '../shared/protocol.js';
-import { createApiMatcher, resolveConfig, type TokenProxyConfig } from './config.js';
+import { createApiMatcher, resolveConfig, routeMatcher, type TokenProxyConfig } from './config.js';
 import { createDbConnection } from './db.js';
-import { createDpopProver, generateDpopKeys } from './dpop.js';
 import { createFacade } from './facade.js';
-import { isProxiable, proxyApiRequest, sendStored, type ProxyDeps } from './fetch-handler.js';
-import { Outbox } from './outbox.js';
-import { createIdbOutboxStore } from './outbox-store.js';
-import { RefreshEngine } from './refresh-engine.js';
+import { isProxiable, proxyApiRequest, sendAuthorized, sendWithSession, type ProxyDeps } from './fetch-handler.js';
+import type { OutboxRuntime } from './offline-outbox.js';
+import { createRefreshEngine } from './refresh-engine.js';
 import { serveFacade } from './rpc.js';
 import { revokeSession } from './revocation.js';
-import { createIdbSessionStore, createMemorySessionStoreWithMarker, storedKey } from './session-store.js';
-import { handleTokenRoute } from './token-capture.js';
+import type { SessionStorage } from './session.js';
+import { createIdbSessionStore, storedKey } from './session-store.js';
+import { forwardTokenRequest } from './token-route.js';
 import { requestRefresh } from './token-endpoint.js';
 
 export type { ApiScope, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
+export { dpopProofs, type DpopFeature } from './dpop.js';
+export { captureLogins, type CaptureFeature, type CaptureOptions } from './login-capture.js';
+export { memoryStorage, type StorageFeature } from './memory-storage.js';
+export { offlineOutbox, type OutboxFeature, type OutboxOptions } from './offline-outbox.js';
 export { TokenProxyError } from '../shared/errors.js';
 export type * from '../shared/protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
-// Background Sync is Chromium-only and not in TypeScript's lib.
-interface SyncEvent extends ExtendableEvent {
-  readonly tag: string;
-}
-type SyncRegistration = ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } };
 
 /** Name of the Web Lock every worker version takes around a refresh. */
 const REFRESH_LOCK = 'sw-token-proxy:refresh';
-/** Name of the Web Lock around an outbox replay, and the Background Sync tag. */
-const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
 
@@ -45,12 +41,6 @@ const CALL_LIFETIME_MS = 30_000;
  */
 function originLock(name: string): <T>(task: () => Promise<T>) => Promise<T> {
   return (task) => ('locks' in navigator ? navigator.locks.request(name, task) : task());
-}
-
-/** `make()` once, on first use. */
-function memo<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | null = null;
-  return () => (made ??= make());
 }
 
 export interface InstallOptions {
@@ -64,13 +54,8 @@ export interface InstallOptions {
  * Throws `TokenProxyError('invalid-config')` for a bad config, so a broken deployment fails loudly.
  */
 export function installTokenProxy(userConfig: TokenProxyConfig, options: InstallOptions = {}): void {
-  const config = resolveConfig(userConfig, self.location.origin);
-  // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
-  // to them go through handleTokenRoute instead.
-  const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];
-  const tokenRoutes = [...new Set([config.tokenEndpoint, ...revocation, ...config.captureEndpoints])];
-  const tokenRouteOf = (url: string) => tokenRoutes.find((route) => url === route || url.startsWith(route + '?'));
-  const isApi = createApiMatcher(config.scopes, tokenRoutes);
+  const origin = self.location.origin;
+  const config = resolveConfig(userConfig, origin);
   const fetchFn = fetch.bind(self);
   const now = () => Date.now();
   const newId = () => crypto.randomUUID();
@@ -78,13 +63,12 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
   const db = createDbConnection();
-  let outbox: Outbox | null = null;
-  // Memory-only mode keeps the DPoP key in memory too: nothing of the session is stored.
-  const dpopKeys = config.storage === 'memory' ? memo(generateDpopKeys) : storedKey(db, 'dpop-key', generateDpopKeys);
-  const dpop = config.dpop ? createDpopProver(dpopKeys, now, newId) : null;
+  let outbox: OutboxRuntime | null = null;
+  const storage: SessionStorage = config.storage?.({ db }) ?? { store: createIdbSessionStore(db), keys: (record, make) => storedKey(db, record, make) };
+  const dpop = config.dpop?.({ keys: storage.keys, now, newId }) ?? null;
 
-  const engine = new RefreshEngine({
-    store: config.storage === 'memory' ? createMemorySessionStoreWithMarker(db) : createIdbSessionStore(db),
+  const engine = createRefreshEngine({
+    store: storage.store,
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -97,49 +81,38 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
     maxRetryDelayMs: config.maxRetryDelayMs,
-    dpop: config.dpop,
+    dpop: dpop !== null,
   });
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
-  const sessionChanges = new Set<SessionEvent['type']>(['logged-in', 'logged-out', 'refreshed']);
+  const sessionChanges: ReadonlyArray<string | undefined> = ['logged-in', 'logged-out', 'refreshed'] satisfies Array<SessionEvent['type']>;
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | null>) => {
-    if (sessionChanges.has(data?.event?.type as SessionEvent['type'])) engine.invalidate();
+    if (sessionChanges.includes(data?.event?.type)) engine.invalidate();
   };
 
-  if (config.outbox !== null) {
-    outbox = new Outbox({
-      store: createIdbOutboxStore(db),
+  const proxyDeps: ProxyDeps = { engine, config, fetch: fetchFn, outbox: null, dpop };
+  outbox =
+    config.outbox?.({
+      db,
       engine,
-      send: (entry, session) => sendStored(entry, session, fetchFn, dpop),
+      send: (request, body) => sendWithSession(request, body, proxyDeps),
+      sendAuthorized: (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop),
       isTokenRejected: config.isTokenRejected,
       now,
-      withLock: originLock(OUTBOX_LOCK),
+      newId,
+      online,
       emit,
-      policy: config.outbox,
-    });
-  }
+      lock: originLock,
+    }) ?? null;
+  proxyDeps.outbox = outbox;
+  const capture = config.capture?.({ tokenEndpoint: config.tokenEndpoint, origin, engine }) ?? null;
+  // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
+  // to them go through forwardTokenRequest instead.
+  const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];
+  const tokenRoutes = [...new Set([config.tokenEndpoint, ...revocation, ...(capture?.endpoints ?? [])])];
+  const tokenRouteOf = routeMatcher(tokenRoutes);
+  const isApi = createApiMatcher(config.scopes, tokenRoutes);
 
   const facade = createFacade(engine, outbox, (session) => revokeSession(config, fetchFn, session, now), now);
-  const proxyDeps: ProxyDeps = {
-    engine,
-    config,
-    fetch: fetchFn,
-    outbox,
-    online,
-    newId,
-    dpop,
-    // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
-    onQueued: async () => {
-      await (self.registration as SyncRegistration).sync?.register(OUTBOX_LOCK).catch(() => undefined);
-    },
-  };
-  // Worker start is a replay trigger: the first event this worker instance handles starts one — after
-  // that event's own response, so the replay does not compete with the request that woke the worker.
-  let startReplay = outbox !== null;
-  const replayOnStart = (event: ExtendableEvent, after: Promise<unknown> = Promise.resolve()) => {
-    if (!startReplay) return;
-    startReplay = false;
-    event.waitUntil(after.catch(() => undefined).then(() => outbox!.replay()));
-  };
   // Open the database and read the session while the script starts, before the first request needs it.
   void engine.load().catch(() => undefined);
 
@@ -153,33 +126,24 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     if (isProxiable(request, isApi)) {
       const response = proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work));
       event.respondWith(response);
-      replayOnStart(event, response);
+      outbox?.wake(event, response);
       return;
     }
-    replayOnStart(event);
+    outbox?.wake(event);
     if (request.method !== 'GET' && request.mode !== 'navigate') {
       const route = tokenRouteOf(request.url);
       if (route === undefined) return;
-      const onLogin = () => outbox && event.waitUntil(outbox.replay());
-      const proves = route !== config.revocationEndpoint ? dpop : null;
-      event.respondWith(handleTokenRoute(request, config.captureEndpoints.includes(route), { engine, fetch: fetchFn, onLogin, dpop: proves }));
+      const forwarded = forwardTokenRequest(request, fetchFn, route !== config.revocationEndpoint ? dpop : null);
+      const onLogin = () => outbox && event.waitUntil(outbox.replay()); // queued writes waiting for a session can go
+      event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
     }
-  });
-
-  self.addEventListener('sync', (syncEvent) => {
-    const event = syncEvent as SyncEvent;
-    if (event.tag !== OUTBOX_LOCK || outbox === null) return;
-    // Rejecting asks the browser to try again later, with its own backoff.
-    event.waitUntil(outbox.replay().then((report) => {
-      if (report.remaining > 0) throw new Error(`${report.remaining} queued write(s) still waiting`);
-    }));
   });
 
   self.addEventListener('message', (event) => {
     // Commands come only from window clients of our own origin; anything else is ignored.
     const source = event.source;
-    if (!(source instanceof WindowClient) || event.origin !== self.location.origin) return;
-    replayOnStart(event);
+    if (!(source instanceof WindowClient) || event.origin !== origin) return;
+    outbox?.wake(event);
     const data: unknown = event.data;
     const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
     if (type === CONNECT_MESSAGE && event.ports[0]) {

@@ -1,6 +1,5 @@
-import type { IDBPDatabase } from 'idb';
 import type { OutboxEntrySummary } from '../shared/protocol.js';
-import type { ProxyDB } from './db.js';
+import { request, single, transaction, type Db } from './db.js';
 
 /** A write kept for later: everything needed to send it again, never its Authorization or DPoP header. */
 export interface OutboxEntry extends OutboxEntrySummary {
@@ -34,38 +33,39 @@ export interface OutboxStore {
   clear(drop?: (entry: OutboxEntry) => boolean): Promise<OutboxEntry[]>;
 }
 
-export function createIdbOutboxStore(db: () => Promise<IDBPDatabase<ProxyDB>>): OutboxStore {
+export function createIdbOutboxStore(db: Db): OutboxStore {
+  const all = (outbox: IDBObjectStore) => request<OutboxEntry[]>(outbox.getAll());
   return {
     async add(entry, limits) {
-      const tx = (await db()).transaction('outbox', 'readwrite');
-      const existing = await tx.store.getAll();
+      const [outbox, done] = await transaction(db, 'outbox', 'readwrite');
+      const existing = await all(outbox);
       const bytes = existing.reduce((sum, e) => sum + e.bytes, 0);
-      if (existing.length + 1 > limits.maxEntries || bytes + entry.bytes > limits.maxBytes) {
-        await tx.done;
-        return 'full';
-      }
-      entry.seq = await tx.store.add(entry);
-      await tx.done;
-      return 'added';
+      const full = existing.length + 1 > limits.maxEntries || bytes + entry.bytes > limits.maxBytes;
+      if (!full) entry.seq = await request<number>(outbox.add(entry));
+      await done;
+      return full ? 'full' : 'added';
     },
     async first() {
-      const cursor = await (await db()).transaction('outbox').store.openCursor();
-      return cursor?.value ?? null;
+      const cursor = await single<'outbox', IDBCursorWithValue | null>(db, 'outbox', 'readonly', (outbox) => outbox.openCursor());
+      return (cursor?.value as OutboxEntry | undefined) ?? null;
     },
     async list() {
-      return (await db()).getAll('outbox');
+      const [outbox, done] = await transaction(db, 'outbox');
+      const entries = await all(outbox);
+      await done;
+      return entries;
     },
     async put(entry) {
-      await (await db()).put('outbox', entry);
+      await single(db, 'outbox', 'readwrite', (outbox) => outbox.put(entry));
     },
     async remove(seq) {
-      await (await db()).delete('outbox', seq);
+      await single(db, 'outbox', 'readwrite', (outbox) => outbox.delete(seq));
     },
     async clear(drop = () => true) {
-      const tx = (await db()).transaction('outbox', 'readwrite');
-      const removed = (await tx.store.getAll()).filter(drop);
-      await Promise.all(removed.map((entry) => tx.store.delete(entry.seq!)));
-      await tx.done;
+      const [outbox, done] = await transaction(db, 'outbox', 'readwrite');
+      const removed = (await all(outbox)).filter(drop);
+      for (const entry of removed) outbox.delete(entry.seq!);
+      await done;
       return removed;
     },
   };

@@ -1,3 +1,4 @@
+import { messageOf } from '../shared/errors.js';
 import type { LogoutResult } from '../shared/protocol.js';
 import type { ResolvedConfig } from './config.js';
 import type { Session } from './session.js';
@@ -25,8 +26,8 @@ export async function revokeSession(
       signal: AbortSignal.timeout(config.refreshTimeoutMs),
     });
     // 200 even for unknown tokens (RFC 7009 §2.2); anything else means the token may still be alive.
-    return response.ok ? { revoked: true } : failed(`revocation endpoint answered ${response.status}; the token may still be valid`);
+    return response.ok ? { revoked: true } : failed(`revocation answered ${response.status}: the token may still be valid`);
   } catch (error) {
-    return failed(`revocation request failed: ${error instanceof Error ? error.message : String(error)}`);
+    return failed(`revocation request failed: ${messageOf(error)}`);
   }
 }

@@ -1,3 +1,4 @@
+import { messageOf } from '../shared/errors.js';
 import type { ErrorInfo, Result, WorkerFacade } from '../shared/protocol.js';
 
 /**
@@ -14,10 +15,9 @@ const isRawWireValue = (value: unknown) => typeof value === 'object' && value !=
 
 /** Returns null when `data` is a call we serve, else what is wrong with it. */
 export function callProblem(data: unknown): string | null {
-  if (typeof data !== 'object' || data === null) return 'a call must be an object';
-  const { type, path, argumentList } = data as { type?: unknown; path?: unknown; argumentList?: unknown };
+  const { type, path, argumentList } = ((typeof data === 'object' && data) || {}) as { type?: unknown; path?: unknown; argumentList?: unknown };
   if (type === 'RELEASE') return null;
-  if (type !== 'APPLY') return `calls of type ${String(JSON.stringify(type)).slice(0, 40)} are not accepted`;
+  if (type !== 'APPLY') return 'only function calls are accepted';
   if (!Array.isArray(path) || path.length !== 1 || !FACADE_FUNCTIONS.has(path[0] as string)) {
     return `no such function: ${String(JSON.stringify(path)).slice(0, 80)}`;
   }
@@ -58,7 +58,7 @@ export function serveFacade(port: MessagePort, facade: WorkerFacade, now: () => 
         try {
           value = await (facade[path[0]] as (argument: unknown) => Promise<unknown>)(argumentList[0]?.value);
         } catch (error) {
-          value = failed('internal-error', `the worker failed: ${error instanceof Error ? error.message : String(error)}`, now());
+          value = failed('internal-error', `the worker failed: ${messageOf(error)}`, now());
         }
       }
       port.postMessage({ id, type: 'RAW', value });

@@ -1,10 +1,8 @@
-import type { IDBPDatabase } from 'idb';
-import type { ProxyDB } from './db.js';
+import { request, single, transaction, type Db } from './db.js';
 import type { Session, SessionStore } from './session.js';
 
 const KEY = 'current';
 const KEY_RECORD = 'session-key';
-const MEMORY_MARKER = 'memory-session';
 
 /**
  * The session as stored: id and version in clear for the compare-and-swap, everything else (tokens
@@ -18,8 +16,6 @@ export interface SealedSession {
   data: ArrayBuffer;
 }
 
-type Db = () => Promise<IDBPDatabase<ProxyDB>>;
-
 /**
  * A key made once per origin and kept in IndexedDB (CryptoKeys are stored as they are, still
  * non-extractable). Two workers racing keep the first one stored. `make` runs outside the transaction:
@@ -29,13 +25,13 @@ export function storedKey<K extends CryptoKey | CryptoKeyPair>(db: Db, record: s
   const isKey = (value: unknown): value is K => typeof value === 'object' && value !== null && typeof value !== 'string';
   let key: Promise<K> | null = null;
   const load = async (): Promise<K> => {
-    const stored = await (await db()).get('meta', record);
+    const stored = await single(db, 'meta', 'readonly', (meta) => meta.get(record));
     if (isKey(stored)) return stored;
     const made = await make();
-    const tx = (await db()).transaction('meta', 'readwrite');
-    const raced = await tx.store.get(record);
-    if (!isKey(raced)) await tx.store.put(made, record);
-    await tx.done;
+    const [meta, done] = await transaction(db, 'meta', 'readwrite');
+    const raced = await request<unknown>(meta.get(record));
+    if (!isKey(raced)) meta.put(made, record);
+    await done;
     return isKey(raced) ? raced : made;
   };
   return () => {
@@ -69,62 +65,26 @@ export function createIdbSessionStore(db: Db): SessionStore {
 
   return {
     async read() {
-      const connection = await db();
+      const record = single(db, 'session', 'readonly', (sessions) => sessions.get(KEY));
       // The key is read alongside the record, not after it: one round trip less on a cold start.
       void keyring().catch(() => undefined);
-      return open(await connection.get('session', KEY));
+      return open(await record);
     },
     async write(session) {
       const sealed = await seal(session);
-      await (await db()).put('session', sealed, KEY);
+      await single(db, 'session', 'readwrite', (sessions) => sessions.put(sealed, KEY));
     },
     async replace(expected, next) {
       const sealed = next === null ? null : await seal(next); // crypto must not run inside the transaction
-      const tx = (await db()).transaction('session', 'readwrite');
-      const current = await tx.store.get(KEY);
+      const [sessions, done] = await transaction(db, 'session', 'readwrite');
+      const current = await request<SealedSession | undefined>(sessions.get(KEY));
       const same = current?.id === expected.id && current.version === expected.version;
-      if (same) await (sealed === null ? tx.store.delete(KEY) : tx.store.put(sealed, KEY));
-      await tx.done;
+      if (same) (sealed === null ? sessions.delete(KEY) : sessions.put(sealed, KEY));
+      await done;
       return same;
     },
     async clear() {
-      await (await db()).delete('session', KEY);
-    },
-  };
-}
-
-/**
- * Memory-only mode: the session lives in this worker instance alone and dies with it. Only a marker
- * (the session id, no token) is written, so that the next worker instance can tell every tab the
- * session was lost rather than silently acting logged out.
- */
-export function createMemorySessionStoreWithMarker(db: Db): SessionStore {
-  let current: Session | null = null;
-  const mark = async (id: string | null) => {
-    await (id === null ? (await db()).delete('meta', MEMORY_MARKER) : (await db()).put('meta', id, MEMORY_MARKER));
-  };
-  return {
-    read: async () => current,
-    async write(session) {
-      current = session;
-      await mark(session.id);
-    },
-    async replace(expected, next) {
-      if (current?.id !== expected.id || current.version !== expected.version) return false;
-      current = next;
-      if (next === null) await mark(null);
-      return true;
-    },
-    async clear() {
-      current = null;
-      await mark(null);
-    },
-    async wasLost() {
-      if (current !== null) return false;
-      const marker = await (await db()).get('meta', MEMORY_MARKER);
-      if (marker === undefined) return false;
-      await mark(null);
-      return true;
+      await single(db, 'session', 'readwrite', (sessions) => sessions.delete(KEY));
     },
   };
 }

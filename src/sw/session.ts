@@ -21,3 +21,10 @@ export interface SessionStore {
   /** Memory-only stores: true (once) when a session existed in a previous worker instance and was lost with it. */
   wasLost?(): Promise<boolean>;
 }
+
+/** Where the session and the worker's keys live. */
+export interface SessionStorage {
+  store: SessionStore;
+  /** A key made with `make` on first use and kept as the session is (the DPoP key pair). */
+  keys: <K extends CryptoKey | CryptoKeyPair>(record: string, make: () => Promise<K>) => () => Promise<K>;
+}

@@ -1,7 +1,7 @@
-import { TokenProxyError } from '../shared/errors.js';
+import { messageOf, TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse, type TokenSet } from '../shared/token-response.js';
 import type { ResolvedConfig } from './config.js';
-import { fetchWithProof, type DpopProver } from './dpop.js';
+import type { DpopProver } from './dpop.js';
 
 /** What one refresh request came to, by what the engine must do next. */
 export type RefreshOutcome =
@@ -104,11 +104,11 @@ export async function requestRefresh(
   const timer = setTimeout(() => abort.abort(), config.refreshTimeoutMs);
   const build = () => new Request(request.clone(), { signal: abort.signal });
   try {
-    const response = prover ? await fetchWithProof(prover, fetchFn, build) : await fetchFn(build());
+    const response = prover ? await prover.send(fetchFn, build) : await fetchFn(build());
     return await classifyRefreshResponse(config, response, now());
   } catch (error) {
     if (abort.signal.aborted) return { kind: 'transient', reason: `token endpoint did not answer within ${config.refreshTimeoutMs} ms` };
-    return { kind: 'transient', reason: `network error: ${error instanceof Error ? error.message : String(error)}` };
+    return { kind: 'transient', reason: `network error: ${messageOf(error)}` };
   } finally {
     clearTimeout(timer);
   }

@@ -58,6 +58,19 @@ describe('config validation', () => {
     ['no token endpoint', { api: ['/api'] }],
     ['negative skew', { api: ['/api'], tokenEndpoint: '/t', refreshSkewSeconds: -1 }],
     ['unknown refresh shape', { api: ['/api'], tokenEndpoint: '/t', refreshRequest: 'xml' }],
+    ['an entry without origin', { api: [{ pathPrefix: '/x' }], tokenEndpoint: '/t' }],
+    ['a null entry', { api: [null], tokenEndpoint: '/t' }],
+    ['a number entry', { api: [7], tokenEndpoint: '/t' }],
+    ['no config at all', undefined],
+    ['storage as a string', { api: ['/api'], tokenEndpoint: '/t', storage: 'memory' }],
+    ['unknown existingAuthorization', { api: ['/api'], tokenEndpoint: '/t', existingAuthorization: 'drop' }],
+    ['NaN timeout', { api: ['/api'], tokenEndpoint: '/t', refreshTimeoutMs: Number.NaN }],
+    ['an unparsable token endpoint', { api: ['/api'], tokenEndpoint: 'http://[::1' }],
+    // the features are functions from the package: the shapes of earlier versions fail loudly
+    ['dpop: true', { api: ['/api'], tokenEndpoint: '/t', dpop: true }],
+    ['outbox options as an object', { api: ['/api'], tokenEndpoint: '/t', outbox: { maxEntries: 5 } }],
+    ['outbox: false', { api: ['/api'], tokenEndpoint: '/t', outbox: false }],
+    ['capture: true', { api: ['/api'], tokenEndpoint: '/t', capture: true }],
   ])('%s is refused', (_, config) => {
     expect(() => resolveConfig(config as never, SELF)).toThrow(expect.objectContaining({ code: 'invalid-config' }));
   });
@@ -72,6 +85,10 @@ describe('config validation', () => {
       maxRetryDelayMs: 10_000,
       refreshRequest: 'form',
       existingAuthorization: 'replace',
+      storage: null,
+      outbox: null,
+      capture: null,
+      dpop: null,
     });
     expect([...c.terminalErrors]).toEqual(['invalid_grant']);
   });

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDpopProver, fetchWithProof, generateDpopKeys, htu } from '../../src/sw/dpop.js';
+import { createDpopProver, generateDpopKeys, htu } from '../../src/sw/dpop.js';
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
 
@@ -41,13 +41,13 @@ describe('DPoP proofs (RFC 9449)', () => {
         ? new Response(JSON.stringify({ error: 'use_dpop_nonce' }), { status: 400, headers: { 'DPoP-Nonce': 'n-1' } })
         : new Response('', { status: 401, headers: { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': 'n-1' } });
     };
-    expect((await fetchWithProof(prover, server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(200);
+    expect((await prover.send(server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(200);
     expect(seen).toEqual([null, 'n-1']);
     // the nonce is remembered for that origin
-    expect((await fetchWithProof(prover, server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(200);
+    expect((await prover.send(server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(200);
     expect(seen).toEqual([null, 'n-1', 'n-1']);
     // another origin has its own
-    expect((await fetchWithProof(prover, server, () => new Request('https://api.example/x'), 'tok')).status).toBe(200);
+    expect((await prover.send(server, () => new Request('https://api.example/x'), 'tok')).status).toBe(200);
     expect(seen).toEqual([null, 'n-1', 'n-1', null, 'n-1']);
   });
 
@@ -59,7 +59,7 @@ describe('DPoP proofs (RFC 9449)', () => {
       calls++;
       return new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400, headers: { 'DPoP-Nonce': 'n' } });
     };
-    expect((await fetchWithProof(prover, server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(400);
+    expect((await prover.send(server, () => new Request('https://as.example/token', { method: 'POST' }))).status).toBe(400);
     expect(calls).toBe(1);
     expect(htu('https://a.example:8443/p/q?x#y')).toBe('https://a.example:8443/p/q');
   });

@@ -1,5 +1,5 @@
 import type { SessionEvent } from '../../src/shared/protocol.js';
-import { RefreshEngine, type EngineDeps } from '../../src/sw/refresh-engine.js';
+import { createRefreshEngine, type EngineDeps, type RefreshEngine } from '../../src/sw/refresh-engine.js';
 import type { Session, SessionStore } from '../../src/sw/session.js';
 import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
 
@@ -79,7 +79,7 @@ export function createHarness(
   const store = overrides.store ?? createMemorySessionStore();
   const h = { clock, store, events: [], presented: [], sleeps: [] } as unknown as Harness;
   let ids = 0;
-  h.engine = new RefreshEngine({
+  h.engine = createRefreshEngine({
     store,
     refresh: async (refreshToken) => {
       h.presented.push(refreshToken);

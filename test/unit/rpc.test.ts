@@ -40,6 +40,8 @@ describe('the worker side of the comlink protocol', () => {
 
   it.each([
     ['not an object', 'x'],
+    ['null', null],
+    ['a number', 42],
     ['GET', { type: 'GET', path: ['status'] }],
     ['SET', { type: 'SET', path: ['status'], value: { type: 'RAW', value: 1 } }],
     ['CONSTRUCT', { type: 'CONSTRUCT', path: ['status'], argumentList: [] }],
@@ -51,6 +53,6 @@ describe('the worker side of the comlink protocol', () => {
     ['argumentList missing', { type: 'APPLY', path: ['status'] }],
   ])('refuses %s', async (_, message) => {
     expect(callProblem(message)).not.toBeNull();
-    expect(await ask(typeof message === 'object' ? { id: 'z', ...message } : message)).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'bad-message' } } });
+    expect(await ask(typeof message === 'object' && message !== null ? { id: 'z', ...message } : message)).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'bad-message' } } });
   });
 });

@@ -1,9 +1,9 @@
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { createDbConnection } from '../../src/sw/db.js';
+import { createDbConnection, single, transaction, request, type StoreName } from '../../src/sw/db.js';
 import type { Session } from '../../src/sw/session.js';
-import { createIdbSessionStore, createMemorySessionStoreWithMarker } from '../../src/sw/session-store.js';
+import { createMemorySessionStoreWithMarker } from '../../src/sw/memory-storage.js';
+import { createIdbSessionStore } from '../../src/sw/session-store.js';
 
 const session = (version: number, accessToken = `at-secret-${version}`): Session => ({
   id: 's1',
@@ -19,14 +19,15 @@ const session = (version: number, accessToken = `at-secret-${version}`): Session
 
 /** Every record of every store, as raw bytes and strings, to search for secrets. */
 async function dump(name: string): Promise<string> {
-  const db = await openDB(name);
+  const db = createDbConnection(name);
   const parts: string[] = [];
-  for (const store of db.objectStoreNames) {
-    for (const value of await db.getAll(store)) {
+  for (const store of (await db()).objectStoreNames) {
+    const [records] = await transaction(db, store as StoreName);
+    for (const value of await request<unknown[]>(records.getAll())) {
       parts.push(JSON.stringify(value, (_, v: unknown) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? Buffer.from(v as ArrayBuffer).toString('latin1') : v)));
     }
   }
-  db.close();
+  (await db()).close();
   return parts.join('\n');
 }
 
@@ -56,9 +57,7 @@ describe('the IndexedDB session store', () => {
     const raw = await dump(name);
     expect(raw).not.toContain('secret');
     expect(raw).toContain('"id":"s1"');
-    const db = await openDB(name);
-    const key = (await db.get('meta', 'session-key')) as CryptoKey;
-    db.close();
+    const key = (await single(createDbConnection(name), 'meta', 'readonly', (meta) => meta.get('session-key'))) as CryptoKey;
     expect(key.extractable).toBe(false);
     expect(key.algorithm).toMatchObject({ name: 'AES-GCM', length: 256 });
     expect((await store.read())?.refreshToken).toBe('rt-secret-7');
@@ -67,9 +66,7 @@ describe('the IndexedDB session store', () => {
   it('treats a record it cannot decrypt (key lost, tampered) as no session', async () => {
     const name = `db-${Math.random()}`;
     await createIdbSessionStore(createDbConnection(name)).write(session(1));
-    const db = await openDB(name);
-    await db.delete('meta', 'session-key');
-    db.close();
+    await single(createDbConnection(name), 'meta', 'readwrite', (meta) => meta.delete('session-key'));
     expect(await createIdbSessionStore(createDbConnection(name)).read()).toBeNull();
   });
 });

@@ -153,23 +153,23 @@ describe('refresh request shapes', () => {
 
 describe('DPoP binding', () => {
   it('a family bound at login needs proofs with the same key: a bearer replay of its token is refused', async () => {
-    const { createDpopProver, generateDpopKeys, fetchWithProof } = await import('../../src/sw/dpop.js');
+    const { createDpopProver, generateDpopKeys } = await import('../../src/sw/dpop.js');
     await start({ dpop: true });
     const keys = await generateDpopKeys();
     const prover = createDpopProver(async () => keys, Date.now, () => crypto.randomUUID());
-    const loginAnswer = await fetchWithProof(prover, fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'password', username: 'alice', password: 'alice-password' })));
+    const loginAnswer = await prover.send(fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'password', username: 'alice', password: 'alice-password' })));
     const tokens = (await loginAnswer.json()) as Record<string, string>;
     expect(tokens.token_type).toBe('DPoP');
     expect((await api(tokens.access_token)).status).toBe(401); // as a bearer token
-    const proven = await fetchWithProof(prover, fetch, () => new Request(`${origin}/api/data`, { headers: { Authorization: `DPoP ${tokens.access_token}` } }), tokens.access_token);
+    const proven = await prover.send(fetch, () => new Request(`${origin}/api/data`, { headers: { Authorization: `DPoP ${tokens.access_token}` } }), tokens.access_token);
     expect(proven.status).toBe(200);
     // the refresh token is bound too: without a proof it is refused, and that is not counted as reuse
     const bare = await refresh(tokens.refresh_token!);
     expect(await bare.json()).toMatchObject({ error: 'invalid_dpop_proof' });
     const other = createDpopProver(generateDpopKeys, Date.now, () => crypto.randomUUID());
-    const wrongKey = await fetchWithProof(other, fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
+    const wrongKey = await other.send(fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
     expect(wrongKey.status).toBe(400);
-    const right = await fetchWithProof(prover, fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
+    const right = await prover.send(fetch, () => new Request(`${origin}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
     expect(right.status).toBe(200);
     expect(server.stats).toMatchObject({ refreshGrants: 1, reuseDetections: 0 });
   });

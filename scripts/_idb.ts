@@ -1,0 +1,2 @@
+import { openDB } from 'idb';
+(self as any).x = openDB;
