@@ -1,2 +1,0 @@
-import { openDB } from 'idb';
-(self as any).x = openDB;
