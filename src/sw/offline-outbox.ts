@@ -2,7 +2,7 @@
 import type { OutboxEntrySummary, ReplayReport, SessionEvent } from '../shared/protocol.js';
 import { invalidConfig, positive } from './config.js';
 import type { Db } from './db.js';
-import { Outbox } from './outbox.js';
+import { createOutbox } from './outbox.js';
 import { createIdbOutboxStore } from './outbox-store.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import { jsonResponse } from './responses.js';
@@ -99,7 +99,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
   const entryHeader = options.entryHeader ?? 'X-Outbox-Entry';
 
   return (context) => {
-    const outbox = new Outbox({
+    const outbox = createOutbox({
       store: createIdbOutboxStore(context.db),
       engine: context.engine,
       send: (entry, session) =>
@@ -162,19 +162,13 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
     });
 
     let woken = false;
-    return {
-      wake(event, after = Promise.resolve()) {
+    return Object.assign(outbox, {
+      wake(event: ExtendableEvent, after: Promise<unknown> = Promise.resolve()) {
         if (woken) return;
         woken = true;
         event.waitUntil(after.catch(() => undefined).then(() => outbox.replay()));
       },
-      get pending() {
-        return outbox.pending;
-      },
-      intercept: (request, waitUntil) => (defer(request) ? write(request, waitUntil) : undefined),
-      replay: () => outbox.replay(),
-      list: () => outbox.list(),
-      sessionEnded: () => outbox.sessionEnded(),
-    };
+      intercept: (request: Request, waitUntil: (work: Promise<unknown>) => void) => (defer(request) ? write(request, waitUntil) : undefined),
+    });
   };
 }

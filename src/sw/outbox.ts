@@ -30,79 +30,55 @@ function summarise(entry: OutboxEntry): OutboxEntrySummary {
   return { id, method, url, enqueuedAt, attempts, bytes, idempotencyKey };
 }
 
+/** The outbox's core, as the feature's wiring uses it. */
+export interface Outbox {
+  /** False only when a replay found it empty and nothing was queued since: saves the hot path a read. */
+  readonly pending: boolean;
+  /** Queues a write; returns its summary, or null when a bound would be passed (nothing queued is lost). */
+  enqueue(write: OutboxWrite): Promise<OutboxEntrySummary | null>;
+  list(): Promise<OutboxEntrySummary[]>;
+  /** A session ended: drops its writes (each reported as `replay-failed`, reason `logged-out`) unless they are kept for the same user. */
+  sessionEnded(): Promise<void>;
+  replay(): Promise<ReplayReport>;
+}
+
 /**
  * Deferred writes. Replay is FIFO and one at a time; each entry gets a token from the refresh engine at
  * replay time; an entry is deleted only once its outcome is known (at-least-once — the idempotency key,
  * fixed before the first attempt, lets the server make it once). One replay at a time per worker (a
  * shared flight) and per origin (a lock), so concurrent triggers never send an entry twice.
+ * (A closure rather than a class: the worker's size budget, and minifiers do not shorten property names.)
  */
-export class Outbox {
-  private flight: Promise<ReplayReport> | null = null;
-  /** False only when a replay found it empty and nothing was queued since: saves the hot path a read. */
-  private mayHaveEntries = true;
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { store, engine, now, emit, policy } = deps;
+  let flight: Promise<ReplayReport> | null = null;
+  let mayHaveEntries = true;
   /** Counts enqueues, so a replay that found the store empty can tell whether a write arrived meanwhile. */
-  private enqueues = 0;
+  let enqueues = 0;
 
-  constructor(private readonly deps: OutboxDeps) {}
-
-  get pending(): boolean {
-    return this.mayHaveEntries;
-  }
-
-  /** Queues a write; returns its summary, or null when a bound would be passed (nothing queued is lost). */
-  async enqueue(write: OutboxWrite): Promise<OutboxEntrySummary | null> {
-    const bytes = (write.body?.byteLength ?? 0) + write.url.length + write.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
-    const entry: OutboxEntry = { ...write, bytes, enqueuedAt: this.deps.now(), attempts: 0, notBefore: 0 };
-    if ((await this.deps.store.add(entry, this.deps.policy)) === 'full') return null;
-    this.enqueues++;
-    this.mayHaveEntries = true;
-    const summary = summarise(entry);
-    this.deps.emit({ type: 'queued', at: this.deps.now(), entry: summary });
-    return summary;
-  }
-
-  async list(): Promise<OutboxEntrySummary[]> {
-    return (await this.deps.store.list()).map(summarise);
-  }
-
-  /** A session ended: drops its writes (each reported as `replay-failed`, reason `logged-out`) unless they are kept for the same user. */
-  async sessionEnded(): Promise<void> {
-    const keep = this.deps.policy.keepForSameUser;
-    for (const entry of await this.deps.store.clear((e) => !keep || e.subject === undefined)) this.fail(entry, 'logged-out');
+  function fail(entry: OutboxEntry, reason: ReplayFailureReason, status?: number, body?: string): void {
+    const event: SessionEvent = { type: 'replay-failed', at: now(), entry: summarise(entry), reason };
+    if (status !== undefined) event.status = status;
+    if (body !== undefined) event.body = body;
+    emit(event);
   }
 
   /** Whether `entry` may be sent under `session`: its own session, the same user's next one (when kept), or any for writes made logged out. */
-  private belongsTo(entry: OutboxEntry, session: Session): boolean {
+  function belongsTo(entry: OutboxEntry, session: Session): boolean {
     if (entry.sessionId === null || entry.sessionId === session.id) return true;
-    return this.deps.policy.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
+    return policy.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
   }
 
-  replay(): Promise<ReplayReport> {
-    this.flight ??= this.deps
-      .withLock(() => this.replayHoldingLock())
-      .finally(() => {
-        this.flight = null;
-      });
-    return this.flight;
-  }
-
-  private fail(entry: OutboxEntry, reason: ReplayFailureReason, status?: number, body?: string): void {
-    const event: SessionEvent = { type: 'replay-failed', at: this.deps.now(), entry: summarise(entry), reason };
-    if (status !== undefined) event.status = status;
-    if (body !== undefined) event.body = body;
-    this.deps.emit(event);
-  }
-
-  private async replayHoldingLock(): Promise<ReplayReport> {
+  async function replayHoldingLock(): Promise<ReplayReport> {
     const report: ReplayReport = { replayed: 0, failed: 0, remaining: 0 };
     for (;;) {
-      const enqueuesBefore = this.enqueues;
-      const entry = await this.deps.store.first();
+      const enqueuesBefore = enqueues;
+      const entry = await store.first();
       if (entry === null) {
-        if (enqueuesBefore === this.enqueues) this.mayHaveEntries = false;
+        if (enqueuesBefore === enqueues) mayHaveEntries = false;
         return report;
       }
-      const outcome = await this.replayOne(entry);
+      const outcome = await replayOne(entry);
       if (outcome === 'replayed' || outcome === 'failed') {
         report[outcome]++;
         continue;
@@ -110,36 +86,35 @@ export class Outbox {
       report.waitingFor = outcome;
       break;
     }
-    report.remaining = (await this.deps.store.list()).length;
+    report.remaining = (await store.list()).length;
     return report;
   }
 
-  private async replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
-    const { store, engine, now } = this.deps;
+  async function replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
     const seq = entry.seq!;
-    if (now() - entry.enqueuedAt > this.deps.policy.retentionMs) {
+    if (now() - entry.enqueuedAt > policy.retentionMs) {
       await store.remove(seq);
-      this.fail(entry, 'expired');
+      fail(entry, 'expired');
       return 'failed';
     }
     if (now() < entry.notBefore) return 'backoff';
     const session = await engine.sessionForRequest();
     if (session === null) return 'login'; // logged out: it waits for a login
-    if (!this.belongsTo(entry, session)) {
+    if (!belongsTo(entry, session)) {
       await store.remove(seq);
-      this.fail(entry, 'logged-out');
+      fail(entry, 'logged-out');
       return 'failed';
     }
 
     let response: Response;
     try {
-      response = await this.deps.send(entry, session);
-      if (this.deps.isTokenRejected(response)) {
+      response = await deps.send(entry, session);
+      if (deps.isTokenRejected(response)) {
         const next = await engine.sessionAfterRejection(session.accessToken);
         // Logged out, or the refresh failed for now: keep the entry rather than count the 401 against it.
         if (next === null) return 'login';
         if (next.accessToken === session.accessToken) return 'backoff';
-        response = await this.deps.send(entry, next);
+        response = await deps.send(entry, next);
       }
     } catch {
       return 'network'; // keep it and everything behind it for the next trigger
@@ -147,7 +122,7 @@ export class Outbox {
 
     if (response.ok) {
       await store.remove(seq);
-      this.deps.emit({ type: 'replayed', at: now(), entry: summarise(entry), status: response.status });
+      emit({ type: 'replayed', at: now(), entry: summarise(entry), status: response.status });
       return 'replayed';
     }
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
@@ -159,7 +134,33 @@ export class Outbox {
     }
     const body = (await response.text().catch(() => '')).slice(0, MAX_FAILURE_BODY);
     await store.remove(seq);
-    this.fail(entry, 'rejected', response.status, body);
+    fail(entry, 'rejected', response.status, body);
     return 'failed';
   }
+
+  return {
+    get pending() {
+      return mayHaveEntries;
+    },
+    async enqueue(write) {
+      const bytes = (write.body?.byteLength ?? 0) + write.url.length + write.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
+      const entry: OutboxEntry = { ...write, bytes, enqueuedAt: now(), attempts: 0, notBefore: 0 };
+      if ((await store.add(entry, policy)) === 'full') return null;
+      enqueues++;
+      mayHaveEntries = true;
+      const summary = summarise(entry);
+      emit({ type: 'queued', at: now(), entry: summary });
+      return summary;
+    },
+    list: async () => (await store.list()).map(summarise),
+    async sessionEnded() {
+      for (const entry of await store.clear((e) => !policy.keepForSameUser || e.subject === undefined)) fail(entry, 'logged-out');
+    },
+    replay() {
+      flight ??= deps.withLock(replayHoldingLock).finally(() => {
+        flight = null;
+      });
+      return flight;
+    },
+  };
 }

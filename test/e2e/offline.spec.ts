@@ -117,6 +117,20 @@ test.describe('offline writes', () => {
   });
 });
 
+test('without offlineOutbox() a write made offline fails in the page as a network error, and nothing is kept or sent later', async ({ context, server }) => {
+  const tab = await openTab(context, server, { outbox: false });
+  await login(tab);
+  await context.setOffline(true);
+  const offline = await post(tab, '/api/notes', { n: 1 });
+  expect(offline).toMatchObject({ status: 0, body: expect.stringContaining('TypeError') });
+  expect(await tab.evaluate(() => window.tp.proxy.outbox())).toEqual([]);
+  await context.setOffline(false);
+  // online again: a new write goes through; the offline one never arrives
+  await expect.poll(async () => (await post(tab, '/api/notes', { n: 2 })).status).toBe(200);
+  expect(server.apiRequests().map((r) => JSON.parse(r.body!).n)).toEqual([2]);
+  expect((await events(tab)).filter((e) => e.type === 'queued')).toEqual([]);
+});
+
 test('the worker stopped offline with 5 writes queued; the browser closed and reopened → all 5 replayed, none twice', async ({ server }) => {
   const profile = await mkdtemp(join(tmpdir(), 'sw-token-proxy-profile-'));
   const launch = () =>

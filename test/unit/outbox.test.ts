@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../src/shared/protocol.js';
 import { createDbConnection } from '../../src/sw/db.js';
-import { Outbox, type OutboxWrite } from '../../src/sw/outbox.js';
+import { createOutbox as createOutboxCore, type OutboxWrite } from '../../src/sw/outbox.js';
 import { createIdbOutboxStore, type OutboxEntry } from '../../src/sw/outbox-store.js';
 import type { Session } from '../../src/sw/session.js';
 import { createSharedLock, ManualClock } from './engine-harness.js';
@@ -29,7 +29,7 @@ function createOutbox(
   const sent: Array<{ n: unknown; token: string }> = [];
   let current: Session | null = session();
   let refreshes = 0;
-  const outbox = new Outbox({
+  const outbox = createOutboxCore({
     store: createIdbOutboxStore(createDbConnection(`outbox-${Math.random()}`)),
     engine: {
       sessionForRequest: async () => current,
