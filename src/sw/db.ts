@@ -52,7 +52,10 @@ export async function transaction(db: Db, name: StoreName, mode: IDBTransactionM
   return [tx.objectStore(name), done];
 }
 
-/** One request in its own transaction; resolves with its result once the transaction committed. */
+/**
+ * One request in its own transaction. A write resolves once the transaction committed; a read as soon as
+ * its request succeeded (waiting for a read-only commit would only add a turn to the cold start).
+ */
 export async function single<N extends StoreName, T = ProxyStores[N] | undefined>(
   db: Db,
   name: N,
@@ -60,7 +63,7 @@ export async function single<N extends StoreName, T = ProxyStores[N] | undefined
   make: (store: IDBObjectStore) => IDBRequest,
 ): Promise<T> {
   const [store, done] = await transaction(db, name, mode);
-  const [result] = await Promise.all([request<T>(make(store)), done]);
+  const [result] = await Promise.all([request<T>(make(store)), mode === 'readonly' || done]);
   return result;
 }
 
