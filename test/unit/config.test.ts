@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApiMatcher, defaultIsTokenRejected, resolveConfig } from '../../src/sw/config.js';
+import { captureLogins } from '../../src/sw/login-capture.js';
+import { offlineOutbox } from '../../src/sw/offline-outbox.js';
 
 const SELF = 'https://app.example.com';
 
@@ -106,4 +108,26 @@ describe('which API responses mean the token was rejected', () => {
     [response(403), false],
     [response(200), false],
   ])('%#', (r, expected) => expect(defaultIsTokenRejected(r)).toBe(expected));
+});
+
+describe('the optional features check their own options', () => {
+  it.each([
+    ['maxEntries 0', () => offlineOutbox({ maxEntries: 0 })],
+    ['negative maxBytes', () => offlineOutbox({ maxBytes: -1 })],
+    ['NaN retention', () => offlineOutbox({ retentionSeconds: Number.NaN })],
+    ['defer not a function', () => offlineOutbox({ defer: 'writes' as never })],
+    ['outbox options not an object', () => offlineOutbox(null as never)],
+    ['capture endpoints not an array', () => captureLogins({ endpoints: '/login' as never })],
+  ])('%s is refused when the feature is made', (_, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'invalid-config' }));
+  });
+
+  it('capture endpoints are resolved against the worker origin, the token endpoint first; a bad one is refused at install', () => {
+    const engine = { login: async () => ({ loggedIn: true, refreshCount: 0 }) };
+    const capture = captureLogins({ endpoints: ['/login', 'https://idp.example.com/session'] })({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine });
+    expect(capture.endpoints).toEqual([`${SELF}/oauth/token`, `${SELF}/login`, 'https://idp.example.com/session']);
+    expect(() => captureLogins({ endpoints: ['http://[::1'] })({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine })).toThrow(
+      expect.objectContaining({ code: 'invalid-config' }),
+    );
+  });
 });
