@@ -22,7 +22,7 @@ export interface EngineDeps {
   skewMs: number;
   attempts: number;
   maxRetryDelayMs: number;
-  /** Whether DPoP-bound tokens can be used (the worker has `dpop: true`). */
+  /** Whether DPoP-bound tokens can be used (the worker has `dpop: dpopProofs()`). */
   dpop?: boolean;
 }
 
