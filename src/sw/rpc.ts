@@ -5,8 +5,9 @@ import type { ErrorInfo, Result, WorkerFacade } from '../shared/protocol.js';
  * The worker's half of comlink's wire protocol, written out instead of comlink's `expose`: pages talk to
  * us through `comlink.wrap`, but `expose` would also grant GET/SET/CONSTRUCT on any property path, accept
  * proxied functions as arguments, and throw unanswered on some malformed messages (the page then waits
- * for its timeout) — and it would cost 1.7 KB gzip, a quarter of the worker's budget. Here exactly one thing is served: a
- * call of a facade function with at most one plain argument. Everything else gets a typed answer.
+ * for its timeout) — and it would cost 1.7 KB gzip, a quarter of the worker's budget. Here exactly one
+ * thing is served: a call of a facade function with at most one plain argument. Everything else gets a
+ * typed answer.
  */
 type Call = { id: unknown; type: 'APPLY'; path: [keyof WorkerFacade]; argumentList: Array<{ type: 'RAW'; value: unknown }> } | { id: unknown; type: 'RELEASE' };
 
