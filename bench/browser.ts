@@ -15,8 +15,8 @@ import type {} from '../test/e2e/fixture/page.js'; // window.tp
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
 
-/** Config of the proxy worker (setup c), as the e2e suite's DEFAULT_CONFIG. */
-export const PROXY_CONFIG = { api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke' };
+/** Config of the proxy worker (setup c): the e2e suite's DEFAULT_CONFIG with `offlineOutbox()`, the fuller worker. */
+export const PROXY_CONFIG = { api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke', outbox: {} };
 
 export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });

@@ -59,16 +59,25 @@ export interface TokenProxyConfig {
    * The offline outbox: `offlineOutbox(options)`. API writes that fail for want of network are kept and
    * replayed later with a fresh token. Off by default: a page must be ready for a `202 { queued: true }`.
    */
-  outbox?: OutboxFeature;
+  outbox?: OutboxFeature | false;
   /** Where the session lives. Default: IndexedDB, AES-GCM encrypted at rest, surviving worker restarts.
    * `memoryStorage()`: never written to storage; lost whenever the browser stops the worker. */
-  storage?: StorageFeature;
+  storage?: StorageFeature | false;
   /** Token-endpoint capture: `captureLogins(options)`. Logins the page makes through `fetch` to the token
    * endpoint are stored by the worker and answered without their tokens. Off by default. */
-  capture?: CaptureFeature;
+  capture?: CaptureFeature | false;
   /** DPoP (RFC 9449): `dpopProofs()`. Tokens bound to a key pair whose private half cannot leave the
    * browser. Off by default; a `token_type: DPoP` login is refused without it. */
-  dpop?: DpopFeature;
+  dpop?: DpopFeature | false;
+}
+
+/**
+ * An optional feature: made by its function (`offlineOutbox()`, ...) and started by `installTokenProxy`
+ * with what it needs. `feature` names it, so a value that is not one is refused at install.
+ */
+export interface Feature<Name extends string, Context, Runtime> {
+  readonly feature: Name;
+  start(context: Context): Runtime;
 }
 
 export interface ResolvedConfig {
@@ -157,10 +166,14 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
   };
 }
 
-/** An optional feature is a function from this package: a leftover `true` or options object fails loudly. */
-function feature<F extends (...args: never[]) => unknown>(value: F | undefined, name: string, factory: string): F | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'function') invalidConfig(`${name} must be ${factory}, imported from sw-token-proxy/sw`);
+/**
+ * An optional feature is off when left out (or false/null), else it must be what its function made: a
+ * leftover `true`, options object or string from an earlier version, or the function itself uncalled,
+ * fails loudly rather than leaving the feature half installed.
+ */
+function feature<F extends Feature<string, never, unknown>>(value: F | false | null | undefined, name: F['feature'], factory: string): F | null {
+  if (value === undefined || value === null || value === false) return null;
+  if ((value as Partial<F>).feature !== name) invalidConfig(`${name} must be ${factory} from sw-token-proxy/sw, or left out`);
   return value;
 }
 

@@ -91,9 +91,9 @@ export function createDbConnection(name = DB_NAME): Db {
         db.onclose = () => (opening = null); // the browser closed it (storage cleared, disk error)
         resolve(db);
       };
-      open.onerror = () => {
-        opening = null;
-        reject(open.error);
-      };
+      open.onerror = () => reject(open.error);
+    }).catch((error: unknown) => {
+      opening = null; // not cached: the next use tries again (this covers a synchronous throw of open() too)
+      throw error;
     }));
 }

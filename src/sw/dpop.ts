@@ -1,3 +1,5 @@
+import type { Feature } from './config.js';
+
 /**
  * DPoP (RFC 9449): tokens bound to a key pair that never leaves this origin's storage. The private key
  * is non-extractable, so even script that steals the access token cannot use it elsewhere: every use
@@ -27,7 +29,7 @@ export interface DpopContext {
 }
 
 /** The value of the `dpop` config option: made by `dpopProofs()`. */
-export type DpopFeature = (context: DpopContext) => DpopProver;
+export type DpopFeature = Feature<'dpop', DpopContext, DpopProver>;
 
 /**
  * DPoP (RFC 9449) for `installTokenProxy({ dpop: dpopProofs() })`: tokens bound to a P-256 key pair
@@ -37,7 +39,7 @@ export type DpopFeature = (context: DpopContext) => DpopProver;
  * A separate export so that a worker without DPoP does not ship it.
  */
 export function dpopProofs(): DpopFeature {
-  return ({ keys, now, newId }) => createDpopProver(keys('dpop-key', generateDpopKeys), now, newId);
+  return { feature: 'dpop', start: ({ keys, now, newId }) => createDpopProver(keys('dpop-key', generateDpopKeys), now, newId) };
 }
 
 const encoder = new TextEncoder();

@@ -64,8 +64,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
   const db = createDbConnection();
   let outbox: OutboxRuntime | null = null;
-  const storage: SessionStorage = config.storage?.({ db }) ?? { store: createIdbSessionStore(db), keys: (record, make) => storedKey(db, record, make) };
-  const dpop = config.dpop?.({ keys: storage.keys, now, newId }) ?? null;
+  const storage: SessionStorage = config.storage?.start({ db }) ?? { store: createIdbSessionStore(db), keys: (record, make) => storedKey(db, record, make) };
+  const dpop = config.dpop?.start({ keys: storage.keys, now, newId }) ?? null;
 
   const engine = createRefreshEngine({
     store: storage.store,
@@ -91,7 +91,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
 
   const proxyDeps: ProxyDeps = { engine, config, fetch: fetchFn, outbox: null, dpop };
   outbox =
-    config.outbox?.({
+    config.outbox?.start({
       db,
       engine,
       send: (request, body) => sendWithSession(request, body, proxyDeps),
@@ -104,7 +104,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       lock: originLock,
     }) ?? null;
   proxyDeps.outbox = outbox;
-  const capture = config.capture?.({ tokenEndpoint: config.tokenEndpoint, origin, engine }) ?? null;
+  const capture = config.capture?.start({ tokenEndpoint: config.tokenEndpoint, origin, engine }) ?? null;
   // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
   // to them go through forwardTokenRequest instead.
   const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];
@@ -129,14 +129,13 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       outbox?.wake(event, response);
       return;
     }
-    outbox?.wake(event);
-    if (request.method !== 'GET' && request.mode !== 'navigate') {
-      const route = tokenRouteOf(request.url);
-      if (route === undefined) return;
+    const route = request.method !== 'GET' && request.mode !== 'navigate' ? tokenRouteOf(request.url) : undefined;
+    if (route !== undefined) {
       const forwarded = forwardTokenRequest(request, fetchFn, route !== config.revocationEndpoint ? dpop : null);
       const onLogin = () => outbox && event.waitUntil(outbox.replay()); // queued writes waiting for a session can go
       event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
     }
+    outbox?.wake(event);
   });
 
   self.addEventListener('message', (event) => {

@@ -1,5 +1,5 @@
 import { messageOf } from '../shared/errors.js';
-import { absoluteUrl, invalidConfig } from './config.js';
+import { absoluteUrl, invalidConfig, type Feature } from './config.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import { jsonResponse } from './responses.js';
 
@@ -26,7 +26,7 @@ export interface LoginCapture {
 }
 
 /** The value of the `capture` config option: made by `captureLogins()`. */
-export type CaptureFeature = (context: CaptureContext) => LoginCapture;
+export type CaptureFeature = Feature<'capture', CaptureContext, LoginCapture>;
 
 /**
  * Token-endpoint capture for `installTokenProxy({ capture: captureLogins() })`: a login the page performs
@@ -35,9 +35,10 @@ export type CaptureFeature = (context: CaptureContext) => LoginCapture;
  * A separate export so that a worker without it does not ship it.
  */
 export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
+  if (typeof options !== 'object' || options === null) invalidConfig('captureLogins takes { endpoints?: string[] }');
   const extra = options.endpoints ?? [];
-  if (!Array.isArray(extra)) invalidConfig('capture endpoints must be an array of URLs');
-  return ({ tokenEndpoint, origin, engine }) => ({
+  if (!Array.isArray(extra)) invalidConfig('captureLogins takes { endpoints?: string[] }');
+  const start = ({ tokenEndpoint, origin, engine }: CaptureContext): LoginCapture => ({
     endpoints: [tokenEndpoint, ...extra.map((url, i) => absoluteUrl(url, `capture endpoints[${i}]`, origin))],
     async capture(response, onLogin) {
       if (!response.ok) return response;
@@ -59,4 +60,5 @@ export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
       return jsonResponse(response.status, visible);
     },
   });
+  return { feature: 'capture', start };
 }

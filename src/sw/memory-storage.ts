@@ -1,4 +1,5 @@
 import { single, type Db } from './db.js';
+import type { Feature } from './config.js';
 import type { Session, SessionStorage, SessionStore } from './session.js';
 
 const MEMORY_MARKER = 'memory-session';
@@ -9,7 +10,7 @@ export interface StorageContext {
 }
 
 /** The value of the `storage` config option: made by `memoryStorage()`. */
-export type StorageFeature = (context: StorageContext) => SessionStorage;
+export type StorageFeature = Feature<'storage', StorageContext, SessionStorage>;
 
 /**
  * Memory-only sessions for `installTokenProxy({ storage: memoryStorage() })`: nothing of the session
@@ -18,13 +19,16 @@ export type StorageFeature = (context: StorageContext) => SessionStorage;
  * separate export so that a worker without it does not ship it.
  */
 export function memoryStorage(): StorageFeature {
-  return ({ db }) => ({
-    store: createMemorySessionStoreWithMarker(db),
-    keys: (_record, make) => {
-      let made: ReturnType<typeof make> | null = null;
-      return () => (made ??= make());
-    },
-  });
+  return {
+    feature: 'storage',
+    start: ({ db }) => ({
+      store: createMemorySessionStoreWithMarker(db),
+      keys: (_record, make) => {
+        let made: ReturnType<typeof make> | null = null;
+        return () => (made ??= make());
+      },
+    }),
+  };
 }
 
 /**

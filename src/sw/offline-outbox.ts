@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import type { OutboxEntrySummary, ReplayReport, SessionEvent } from '../shared/protocol.js';
-import { invalidConfig, positive } from './config.js';
+import { invalidConfig, positive, type Feature } from './config.js';
 import type { Db } from './db.js';
 import { createOutbox } from './outbox.js';
 import { createIdbOutboxStore } from './outbox-store.js';
@@ -19,7 +19,7 @@ type SyncRegistration = ServiceWorkerRegistration & { sync?: { register(tag: str
 const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 
 export interface OutboxOptions {
-  /** Which API requests are kept and replayed when the network fails. Default: every method but GET and HEAD. */
+  /** Which API writes (never GET or HEAD: there is nothing to deliver later) are kept and replayed when the network fails. Default: every one. */
   defer?: (request: Request) => boolean;
   /** Most entries kept. Default 100. */
   maxEntries?: number;
@@ -74,7 +74,7 @@ export interface OutboxRuntime {
 }
 
 /** The value of the `outbox` config option: made by `offlineOutbox()`. */
-export type OutboxFeature = (context: OutboxContext) => OutboxRuntime;
+export type OutboxFeature = Feature<'outbox', OutboxContext, OutboxRuntime>;
 
 const isWrite = (request: Request) => request.method !== 'GET' && request.method !== 'HEAD';
 
@@ -88,7 +88,7 @@ const isWrite = (request: Request) => request.method !== 'GET' && request.method
 export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
   if (typeof options !== 'object' || options === null) invalidConfig('outbox options must be an object');
   if (options.defer !== undefined && typeof options.defer !== 'function') invalidConfig('outbox.defer must be a function');
-  const defer = options.defer ?? isWrite;
+  const defer = options.defer ?? (() => true);
   const policy = {
     maxEntries: positive(options.maxEntries, 'outbox.maxEntries', 100, 1),
     maxBytes: positive(options.maxBytes, 'outbox.maxBytes', 5 * 1024 * 1024, 1),
@@ -98,7 +98,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
   const idempotencyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
   const entryHeader = options.entryHeader ?? 'X-Outbox-Entry';
 
-  return (context) => {
+  const start = (context: OutboxContext): OutboxRuntime => {
     const outbox = createOutbox({
       store: createIdbOutboxStore(context.db),
       engine: context.engine,
@@ -122,10 +122,12 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       const idempotencyKey = headers.get(idempotencyHeader) ?? context.newId();
       headers.set(idempotencyHeader, idempotencyKey);
 
+      const prepared = new Request(request, { headers, body });
+
       if (outbox.pending) await outbox.replay(); // older writes first: order is kept
       if (context.online() && !outbox.pending) {
         try {
-          return await context.send(new Request(request, { headers, body }), body);
+          return await context.send(prepared, body);
         } catch (error) {
           if (!(error instanceof TypeError)) throw error; // only network failures are deferred
         }
@@ -168,7 +170,8 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
         woken = true;
         event.waitUntil(after.catch(() => undefined).then(() => outbox.replay()));
       },
-      intercept: (request: Request, waitUntil: (work: Promise<unknown>) => void) => (defer(request) ? write(request, waitUntil) : undefined),
+      intercept: (request: Request, waitUntil: (work: Promise<unknown>) => void) => (isWrite(request) && defer(request) ? write(request, waitUntil) : undefined),
     });
   };
+  return { feature: 'outbox', start };
 }

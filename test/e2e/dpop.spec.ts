@@ -15,7 +15,7 @@ test.describe('DPoP (RFC 9449), against a server that requires nonces', () => {
   test.use({ serverOptions: { dpop: true, dpopNonce: true, accessTokenTtlSeconds: 3 } });
 
   test('login, API calls, refresh and offline replay all carry proofs; the token alone is useless', async ({ context, server }) => {
-    const [tab, other] = (await openTabs(2, context, server, { dpop: true, capture: true })) as [Page, Page];
+    const [tab, other] = (await openTabs(2, context, server, { dpop: true, capture: true, outbox: {} })) as [Page, Page];
     const login = await captureLogin(tab);
     expect(login.status).toBe(200);
     expect(login.body).toMatchObject({ token_type: 'DPoP' });

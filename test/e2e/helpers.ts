@@ -12,7 +12,7 @@ export { expect };
 export type WorkerConfig = Partial<Omit<TokenProxyConfig, 'refreshRequest' | 'parseRefreshResponse' | 'isTokenRejected' | 'outbox' | 'dpop' | 'capture' | 'storage'>> & {
   refreshRequest?: 'form' | 'json' | 'header';
   preset?: string;
-  /** `offlineOutbox(options)`; on unless `false`. */
+  /** `offlineOutbox(options)` when given; off otherwise, as in the library. */
   outbox?: false | OutboxOptions;
   /** `dpopProofs()` when true. */
   dpop?: boolean;

@@ -3,7 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from './playwright.config.js';
-import { call, DEFAULT_CONFIG, events, expect, login, openTab, stopWorkers, test } from './helpers.js';
+import { call, DEFAULT_CONFIG, events, expect, login, openTab, stopWorkers, test, type WorkerConfig } from './helpers.js';
+
+/** The test worker with `offlineOutbox()`. */
+const WITH_OUTBOX: WorkerConfig = { outbox: {} };
 
 const post = (page: Page, path: string, payload: unknown) =>
   call(page, path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) });
@@ -17,8 +20,8 @@ test.describe('offline writes', () => {
   test.use({ serverOptions: { accessTokenTtlSeconds: 3 } });
 
   test('3 POSTs from two tabs offline → 3 × 202 and queued; online → delivered in order, once each, with a token valid at replay time after exactly one refresh', async ({ context, server }) => {
-    const tab1 = await openTab(context, server);
-    const tab2 = await openTab(context, server);
+    const tab1 = await openTab(context, server, WITH_OUTBOX);
+    const tab2 = await openTab(context, server, WITH_OUTBOX);
     await login(tab1);
     await context.setOffline(true);
     const answers = [await post(tab1, '/api/notes', { n: 1 }), await post(tab2, '/api/notes', { n: 2 }), await post(tab1, '/api/notes', { n: 3 })];
@@ -42,7 +45,7 @@ test.describe('offline writes', () => {
   });
 
   test('a 409 on replay → replay-failed with the status and body; the rest is still delivered', async ({ context, server }) => {
-    const tab = await openTab(context, server);
+    const tab = await openTab(context, server, WITH_OUTBOX);
     await login(tab);
     await context.setOffline(true);
     for (const path of ['/api/notes', '/api/status/409', '/api/notes']) expect((await post(tab, path, { path })).status).toBe(202);
@@ -55,7 +58,7 @@ test.describe('offline writes', () => {
   });
 
   test('logout while writes are queued → they are never sent', async ({ context, server }) => {
-    const tab = await openTab(context, server);
+    const tab = await openTab(context, server, WITH_OUTBOX);
     await login(tab);
     await context.setOffline(true);
     expect((await post(tab, '/api/notes', { secret: 1 })).status).toBe(202);
@@ -109,7 +112,7 @@ test.describe('offline writes', () => {
   });
 
   test('online writes go straight through (no 202) and carry an idempotency key', async ({ context, server }) => {
-    const tab = await openTab(context, server);
+    const tab = await openTab(context, server, WITH_OUTBOX);
     await login(tab);
     const response = await post(tab, '/api/notes', { n: 1 });
     expect(response.status).toBe(200);
@@ -118,7 +121,7 @@ test.describe('offline writes', () => {
 });
 
 test('without offlineOutbox() a write made offline fails in the page as a network error, and nothing is kept or sent later', async ({ context, server }) => {
-  const tab = await openTab(context, server, { outbox: false });
+  const tab = await openTab(context, server); // the library's default: no outbox
   await login(tab);
   await context.setOffline(true);
   const offline = await post(tab, '/api/notes', { n: 1 });
@@ -129,6 +132,19 @@ test('without offlineOutbox() a write made offline fails in the page as a networ
   await expect.poll(async () => (await post(tab, '/api/notes', { n: 2 })).status).toBe(200);
   expect(server.apiRequests().map((r) => JSON.parse(r.body!).n)).toEqual([2]);
   expect((await events(tab)).filter((e) => e.type === 'queued')).toEqual([]);
+});
+
+test('GET and HEAD are never kept, even with a defer() that says yes to everything: offline they fail as network errors', async ({ context, server }) => {
+  const tab = await openTab(context, server, { outbox: {}, preset: 'defer-everything' });
+  await login(tab);
+  expect((await call(tab, '/api/data')).status).toBe(200);
+  await context.setOffline(true);
+  expect(await call(tab, '/api/data')).toMatchObject({ status: 0 });
+  expect(await call(tab, '/api/data', { method: 'HEAD' })).toMatchObject({ status: 0 });
+  expect((await post(tab, '/api/notes', { n: 1 })).status).toBe(202); // a write is kept
+  expect((await tab.evaluate(() => window.tp.proxy.outbox())).map((e) => e.method)).toEqual(['POST']);
+  await context.setOffline(false);
+  await expect.poll(() => server.apiRequests().filter((r) => r.method === 'POST').length).toBe(1);
 });
 
 test('the worker stopped offline with 5 writes queued; the browser closed and reopened → all 5 replayed, none twice', async ({ server }) => {
@@ -142,7 +158,7 @@ test('the worker stopped offline with 5 writes queued; the browser closed and re
     });
   try {
     const first = await launch();
-    const tab = await openTab(first, server);
+    const tab = await openTab(first, server, WITH_OUTBOX);
     await login(tab);
     await first.setOffline(true);
     for (let n = 1; n <= 5; n++) expect((await post(tab, '/api/notes', { n })).status).toBe(202);
@@ -160,7 +176,7 @@ test('the worker stopped offline with 5 writes queued; the browser closed and re
     expect(new Set(delivered.map((r) => r.idempotencyKey)).size).toBe(5);
     // a later trigger finds nothing left to send
     await page.waitForFunction(() => window.tp !== undefined);
-    expect(await page.evaluate((c) => window.tp.start(c), DEFAULT_CONFIG)).toBe(true);
+    expect(await page.evaluate((c) => window.tp.start(c), { ...DEFAULT_CONFIG, ...WITH_OUTBOX })).toBe(true);
     expect(await page.evaluate(() => window.tp.proxy.replayOutbox())).toEqual({ replayed: 0, failed: 0, remaining: 0 });
     expect(server.apiRequests()).toHaveLength(5);
     await second.close();

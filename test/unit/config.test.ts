@@ -71,8 +71,12 @@ describe('config validation', () => {
     // the features are functions from the package: the shapes of earlier versions fail loudly
     ['dpop: true', { api: ['/api'], tokenEndpoint: '/t', dpop: true }],
     ['outbox options as an object', { api: ['/api'], tokenEndpoint: '/t', outbox: { maxEntries: 5 } }],
-    ['outbox: false', { api: ['/api'], tokenEndpoint: '/t', outbox: false }],
     ['capture: true', { api: ['/api'], tokenEndpoint: '/t', capture: true }],
+    ["storage: 'indexeddb'", { api: ['/api'], tokenEndpoint: '/t', storage: 'indexeddb' }],
+    // the function itself, not called (plain JavaScript): refused, not half installed
+    ['offlineOutbox uncalled', { api: ['/api'], tokenEndpoint: '/t', outbox: offlineOutbox }],
+    ['captureLogins uncalled', { api: ['/api'], tokenEndpoint: '/t', capture: captureLogins }],
+    ["a feature in another option's place", { api: ['/api'], tokenEndpoint: '/t', capture: offlineOutbox() }],
   ])('%s is refused', (_, config) => {
     expect(() => resolveConfig(config as never, SELF)).toThrow(expect.objectContaining({ code: 'invalid-config' }));
   });
@@ -110,6 +114,16 @@ describe('which API responses mean the token was rejected', () => {
   ])('%#', (r, expected) => expect(defaultIsTokenRejected(r)).toBe(expected));
 });
 
+it('false, null or nothing leaves an optional feature off', () => {
+  for (const off of [false, null, undefined]) {
+    const c = resolveConfig({ api: ['/api'], tokenEndpoint: '/t', outbox: off, capture: off, dpop: off, storage: off } as never, SELF);
+    expect(c).toMatchObject({ outbox: null, capture: null, dpop: null, storage: null });
+  }
+  const on = resolveConfig({ api: ['/api'], tokenEndpoint: '/t', outbox: offlineOutbox(), capture: captureLogins() }, SELF);
+  expect(on.outbox?.feature).toBe('outbox');
+  expect(on.capture?.feature).toBe('capture');
+});
+
 describe('the optional features check their own options', () => {
   it.each([
     ['maxEntries 0', () => offlineOutbox({ maxEntries: 0 })],
@@ -118,15 +132,17 @@ describe('the optional features check their own options', () => {
     ['defer not a function', () => offlineOutbox({ defer: 'writes' as never })],
     ['outbox options not an object', () => offlineOutbox(null as never)],
     ['capture endpoints not an array', () => captureLogins({ endpoints: '/login' as never })],
+    ['capture options null', () => captureLogins(null as never)],
+    ['capture options a string', () => captureLogins('/login' as never)],
   ])('%s is refused when the feature is made', (_, make) => {
     expect(make).toThrow(expect.objectContaining({ code: 'invalid-config' }));
   });
 
   it('capture endpoints are resolved against the worker origin, the token endpoint first; a bad one is refused at install', () => {
     const engine = { login: async () => ({ loggedIn: true, refreshCount: 0 }) };
-    const capture = captureLogins({ endpoints: ['/login', 'https://idp.example.com/session'] })({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine });
+    const capture = captureLogins({ endpoints: ['/login', 'https://idp.example.com/session'] }).start({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine });
     expect(capture.endpoints).toEqual([`${SELF}/oauth/token`, `${SELF}/login`, 'https://idp.example.com/session']);
-    expect(() => captureLogins({ endpoints: ['http://[::1'] })({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine })).toThrow(
+    expect(() => captureLogins({ endpoints: ['http://[::1'] }).start({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine })).toThrow(
       expect.objectContaining({ code: 'invalid-config' }),
     );
   });

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createDbConnection, request, single, transaction } from '../../src/sw/db.js';
 
 const fresh = () => `db-${Math.random()}`;
@@ -57,5 +57,15 @@ describe('the IndexedDB layer', () => {
     const retried = db();
     expect(retried).not.toBe(again);
     await expect(retried).rejects.toMatchObject({ name: 'VersionError' });
+  });
+
+  it('does not cache an open that threw synchronously (SecurityError): the next use opens', async () => {
+    const db = createDbConnection(fresh());
+    const open = vi.spyOn(indexedDB, 'open').mockImplementationOnce(() => {
+      throw new DOMException('storage is not allowed here', 'SecurityError');
+    });
+    await expect(db()).rejects.toMatchObject({ name: 'SecurityError' });
+    open.mockRestore();
+    expect([...(await db()).objectStoreNames]).toContain('session');
   });
 });
