@@ -53,11 +53,21 @@ export function createIdbSessionStore(db: Db): SessionStore {
     return { id: session.id, version: session.version, iv, data };
   }
 
+  /**
+   * The session last written or read: an id and version in clear identify a record's content (every
+   * write has a new id or the next version, under a compare-and-swap), so reading the same one again —
+   * the re-read under the refresh lock, at the start of every refresh — needs no decrypt, and the
+   * refresh request goes out one task sooner.
+   */
+  let known: Session | null = null;
+  const isKnown = (sealed: Pick<SealedSession, 'id' | 'version'>) => known?.id === sealed.id && known.version === sealed.version;
+
   async function open(sealed: SealedSession | undefined): Promise<Session | null> {
     if (!sealed) return null;
+    if (isKnown(sealed)) return known;
     try {
       const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv }, await keyring(), sealed.data);
-      return JSON.parse(new TextDecoder().decode(plain)) as Session;
+      return (known = JSON.parse(new TextDecoder().decode(plain)) as Session);
     } catch {
       return null; // key lost or record tampered with: no usable session
     }
@@ -73,6 +83,7 @@ export function createIdbSessionStore(db: Db): SessionStore {
     async write(session) {
       const sealed = await seal(session);
       await single(db, 'session', 'readwrite', (sessions) => sessions.put(sealed, KEY));
+      known = session;
     },
     async replace(expected, next) {
       const sealed = next === null ? null : await seal(next); // crypto must not run inside the transaction
@@ -81,9 +92,11 @@ export function createIdbSessionStore(db: Db): SessionStore {
       const same = current?.id === expected.id && current.version === expected.version;
       if (same) (sealed === null ? sessions.delete(KEY) : sessions.put(sealed, KEY));
       await done;
+      if (same) known = next;
       return same;
     },
     async clear() {
+      known = null;
       await single(db, 'session', 'readwrite', (sessions) => sessions.delete(KEY));
     },
   };

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createDbConnection, single, transaction, request, type StoreName } from '../../src/sw/db.js';
 import type { Session } from '../../src/sw/session.js';
 import { createMemorySessionStoreWithMarker } from '../../src/sw/memory-storage.js';
@@ -61,6 +61,28 @@ describe('the IndexedDB session store', () => {
     expect(key.extractable).toBe(false);
     expect(key.algorithm).toMatchObject({ name: 'AES-GCM', length: 256 });
     expect((await store.read())?.refreshToken).toBe('rt-secret-7');
+  });
+
+  it('decrypts a record once: reading the same id and version again (the re-read under the refresh lock) costs no decrypt', async () => {
+    const name = `db-${Math.random()}`;
+    await createIdbSessionStore(createDbConnection(name)).write(session(1));
+    const store = createIdbSessionStore(createDbConnection(name)); // another worker instance: must decrypt
+    const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+    try {
+      expect((await store.read())?.version).toBe(1);
+      expect((await store.read())?.version).toBe(1);
+      expect(decrypt).toHaveBeenCalledTimes(1);
+      // another context rotated: a new version is decrypted
+      await createIdbSessionStore(createDbConnection(name)).replace(session(1), session(2, 'at-secret-2b'));
+      expect((await store.read())?.accessToken).toBe('at-secret-2b');
+      expect(decrypt).toHaveBeenCalledTimes(2);
+      // its own writes are known without a decrypt
+      expect(await store.replace(session(2), session(3))).toBe(true);
+      expect((await store.read())?.version).toBe(3);
+      expect(decrypt).toHaveBeenCalledTimes(2);
+    } finally {
+      decrypt.mockRestore();
+    }
   });
 
   it('treats a record it cannot decrypt (key lost, tampered) as no session', async () => {
