@@ -36,7 +36,7 @@ export function request<T>(pending: IDBRequest): Promise<T> {
 }
 
 /** Resolves when the transaction has committed; rejects when it failed or was aborted. */
-export function committed(tx: IDBTransaction): Promise<void> {
+function committed(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));

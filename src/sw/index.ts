@@ -10,7 +10,6 @@ import { createApiMatcher, resolveConfig, routeMatcher, type TokenProxyConfig } 
 import { createDbConnection } from './db.js';
 import { createFacade } from './facade.js';
 import { isProxiable, proxyApiRequest, sendAuthorized, sendWithSession, type ProxyDeps } from './fetch-handler.js';
-import type { OutboxRuntime } from './offline-outbox.js';
 import { createRefreshEngine } from './refresh-engine.js';
 import { serveFacade } from './rpc.js';
 import { revokeSession } from './revocation.js';
@@ -63,7 +62,6 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
   const db = createDbConnection();
-  let outbox: OutboxRuntime | null = null;
   const storage: SessionStorage = config.storage?.start({ db }) ?? { store: createIdbSessionStore(db), keys: (record, make) => storedKey(db, record, make) };
   const dpop = config.dpop?.start({ keys: storage.keys, now, newId }) ?? null;
 
@@ -75,7 +73,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     withLock: originLock(REFRESH_LOCK),
     online,
     emit,
-    // A session's queued writes are never sent under another one.
+    // A session's queued writes are never sent under another one. (`outbox` is set below, before any
+    // event can end a session.)
     onEnded: async () => outbox?.sessionEnded(),
     newId,
     skewMs: config.refreshSkewMs,
@@ -84,13 +83,12 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     dpop: dpop !== null,
   });
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
-  const sessionChanges: ReadonlyArray<string | undefined> = ['logged-in', 'logged-out', 'refreshed'] satisfies Array<SessionEvent['type']>;
+  const sessionChanges: readonly unknown[] = ['logged-in', 'logged-out', 'refreshed'] satisfies Array<SessionEvent['type']>;
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | null>) => {
     if (sessionChanges.includes(data?.event?.type)) engine.invalidate();
   };
 
-  const proxyDeps: ProxyDeps = { engine, config, fetch: fetchFn, outbox: null, dpop };
-  outbox =
+  const outbox =
     config.outbox?.start({
       db,
       engine,
@@ -103,7 +101,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       emit,
       lock: originLock,
     }) ?? null;
-  proxyDeps.outbox = outbox;
+  const proxyDeps: ProxyDeps = { engine, config, fetch: fetchFn, outbox, dpop };
   const capture = config.capture?.start({ tokenEndpoint: config.tokenEndpoint, origin, engine }) ?? null;
   // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
   // to them go through forwardTokenRequest instead.

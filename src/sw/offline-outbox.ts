@@ -150,7 +150,8 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       });
       if (summary === null) return jsonResponse(507, { error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' });
       // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
-      waitUntil((self.registration as SyncRegistration).sync?.register(OUTBOX_LOCK).catch(() => undefined) ?? Promise.resolve());
+      const sync = (self.registration as SyncRegistration).sync;
+      if (sync) waitUntil(sync.register(OUTBOX_LOCK).catch(() => undefined));
       return jsonResponse(202, { queued: true, id }, { [entryHeader]: id });
     }
 

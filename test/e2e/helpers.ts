@@ -1,26 +1,12 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import type { RegisterOptions } from '../../src/client/index.js';
-import type { TokenProxyConfig } from '../../src/sw/config.js';
-import type { CaptureOptions } from '../../src/sw/login-capture.js';
-import type { OutboxOptions } from '../../src/sw/offline-outbox.js';
 import { TokenServer, type TokenServerOptions } from '../server/token-server.js';
 import type { CallResult } from './fixture/page.js';
 import { FIXTURE_DIR } from './fixture/build.js';
+import type { WorkerConfig } from './fixture/worker-config.js';
 
 export { expect };
-/** The test worker's config, as JSON in its URL (see fixture/sw.ts). */
-export type WorkerConfig = Partial<Omit<TokenProxyConfig, 'refreshRequest' | 'parseRefreshResponse' | 'isTokenRejected' | 'outbox' | 'dpop' | 'capture' | 'storage'>> & {
-  refreshRequest?: 'form' | 'json' | 'header';
-  preset?: string;
-  /** `offlineOutbox(options)` when given; off otherwise, as in the library. */
-  outbox?: false | OutboxOptions;
-  /** `dpopProofs()` when true. */
-  dpop?: boolean;
-  /** `captureLogins(options)` (`{}` for true). */
-  capture?: boolean | CaptureOptions;
-  /** `memoryStorage()` for 'memory'. */
-  storage?: 'memory';
-};
+export type { WorkerConfig };
 
 export const DEFAULT_CONFIG = { api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke' };
 
