@@ -11,7 +11,7 @@ export default defineConfig({
       entry: { sw: 'src/sw/index.ts', client: 'src/client/index.ts' },
       formats: ['es'],
     },
-    rollupOptions: { external: ['comlink', 'workbox-window'] },
+    rollupOptions: { external: ['comlink', 'idb', 'oauth4webapi', 'workbox-window'] },
   },
   test: {
     include: ['test/unit/**/*.test.ts'],

@@ -699,7 +699,15 @@ async function bundleSizes(): Promise<Sizes> {
 }
 
 function sizeRows(sizes: Sizes): Row[] {
-  const ids: Record<string, string> = { worker: '7a', client: '7b', 'worker + offlineOutbox': '7c', 'worker + every feature': '7d' };
+  const ids: Record<string, string> = {
+    worker: '7a',
+    client: '7b',
+    'worker + offlineOutbox': '7c',
+    'worker + captureLogins': '7d',
+    'worker + dpopProofs': '7e',
+    'worker + memoryStorage': '7f',
+    'worker + every feature': '7g',
+  };
   const rows = Object.entries(sizes).map(([name, { minified, gzipped, goal }]): Row => ({
     id: ids[name] ?? '7',
     figure: `bundle size, ${name} (deps included)${goal === null ? '' : ': gzip / budget'}`,

@@ -3,8 +3,8 @@
 // `node scripts/size.mjs` prints a table; `--json` prints JSON (the bench reads it).
 //
 // The worker is measured from the code a user writes, not from the package entry: its optional features
-// are separate exports, so a worker that does not import one does not ship it. Three workers: the core
-// (every option of installTokenProxy), the core with the offline outbox, and everything.
+// are separate exports, so a worker that does not import one does not ship it. Measured: the core
+// (every option of installTokenProxy), the core with each optional feature, and everything.
 // All are IIFE bundles: Vite keeps the whitespace of ES-format library output (to keep pure annotations),
 // which an app's own build would then remove — measuring that would overstate.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +18,17 @@ const CONFIG = `api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint
 
 /** name → [source of the entry a user would write, goal in bytes or null] */
 const BUNDLES = {
-  worker: [`import { installTokenProxy } from ${SW};\ninstallTokenProxy({ ${CONFIG} });`, 7 * 1024],
+  worker: [`import { installTokenProxy } from ${SW};\ninstallTokenProxy({ ${CONFIG} });`, 8.5 * 1024],
   'worker + offlineOutbox': [
     `import { installTokenProxy, offlineOutbox } from ${SW};\ninstallTokenProxy({ ${CONFIG}, outbox: offlineOutbox() });`,
     null,
   ],
+  'worker + captureLogins': [
+    `import { installTokenProxy, captureLogins } from ${SW};\ninstallTokenProxy({ ${CONFIG}, capture: captureLogins() });`,
+    null,
+  ],
+  'worker + dpopProofs': [`import { installTokenProxy, dpopProofs } from ${SW};\ninstallTokenProxy({ ${CONFIG}, dpop: dpopProofs() });`, null],
+  'worker + memoryStorage': [`import { installTokenProxy, memoryStorage } from ${SW};\ninstallTokenProxy({ ${CONFIG}, storage: memoryStorage() });`, null],
   'worker + every feature': [
     `import { installTokenProxy, offlineOutbox, captureLogins, dpopProofs, memoryStorage } from ${SW};\n` +
       `installTokenProxy({ ${CONFIG}, outbox: offlineOutbox(), capture: captureLogins(), dpop: dpopProofs(), storage: memoryStorage() });`,

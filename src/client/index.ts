@@ -19,8 +19,23 @@ import {
   type WorkerFacade,
 } from '../shared/protocol.js';
 
-export { TokenProxyError } from '../shared/errors.js';
-export type * from '../shared/protocol.js';
+// The public surface, by name: the wire types (facade, envelopes, messages) stay internal.
+export { TokenProxyError, type TokenProxyErrorOptions } from '../shared/errors.js';
+export type {
+  ErrorCode,
+  ErrorInfo,
+  LogoutOptions,
+  LogoutReason,
+  LogoutResult,
+  OutboxEntrySummary,
+  ReplayFailureReason,
+  ReplayReport,
+  SessionEvent,
+  SessionEventOf,
+  SessionEventType,
+  SessionStatus,
+  TokenResponse,
+} from '../shared/protocol.js';
 
 export interface RegisterOptions {
   /** Registration scope. Default: the script's directory. */
@@ -38,7 +53,7 @@ export interface RegisterOptions {
 export interface TokenProxy {
   /** Hands a token endpoint response to the worker. Rejects with `invalid-token-response` (naming the field) and leaves the current session as it was. */
   login(response: TokenResponse): Promise<SessionStatus>;
-  /** Ends the session in every tab; revokes the refresh token first-hand when a revocation endpoint is configured. */
+  /** Ends the session in every tab, then revokes the refresh token when a revocation endpoint is configured. */
   logout(options?: LogoutOptions): Promise<LogoutResult>;
   /** Session state. Never a token. */
   status(): Promise<SessionStatus>;
@@ -66,7 +81,8 @@ function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel:
 
 function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw new TokenProxyError(result.error.code, result.error.message, result.error.field);
+  const { code, message, field } = result.error;
+  throw new TokenProxyError(code, message, field === undefined ? {} : { field });
 }
 
 async function ensureControlled(container: ServiceWorkerContainer, options: RegisterOptions): Promise<void> {
@@ -106,7 +122,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   try {
     await workbox.register({ immediate: true });
   } catch (error) {
-    throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${messageOf(error)}`);
+    throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${messageOf(error)}`, { cause: error });
   }
   await ensureControlled(container, options);
 
@@ -126,7 +142,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     } catch (error) {
       port1.close();
       // e.g. a DataCloneError for an argument that cannot cross to the worker
-      throw error instanceof TokenProxyError ? error : new TokenProxyError('bad-message', String(error));
+      throw error instanceof TokenProxyError ? error : new TokenProxyError('bad-message', messageOf(error), { cause: error });
     } finally {
       limit.cancel();
     }
@@ -166,7 +182,7 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
           const value = response[field];
           // Every token field is a string or a number; anything else may not even survive the structured clone.
           if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-            throw new TokenProxyError('invalid-token-response', `${field}: must be a string or a number`, field);
+            throw new TokenProxyError('invalid-token-response', `${field}: must be a string or a number`, { field });
           }
           if (value !== undefined) picked[field] = value;
         }

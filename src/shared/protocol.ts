@@ -146,12 +146,12 @@ export interface BroadcastEnvelope {
 }
 
 export interface LogoutOptions {
-  /** Revoke the refresh token at the configured revocation endpoint (RFC 7009) first. Default: true when one is configured. */
+  /** After the session is cleared in every tab, revoke its refresh token at the configured revocation endpoint (RFC 7009). Default: true when one is configured. */
   revoke?: boolean;
 }
 
 export interface LogoutResult {
-  /** True when the token endpoint confirmed the revocation; false when not configured or it failed. */
+  /** True when the revocation endpoint confirmed the revocation; false when none is configured, or it failed. */
   revoked: boolean;
   /** Present when revocation was attempted and failed; the session was cleared locally anyway. */
   error?: ErrorInfo;

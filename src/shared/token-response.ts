@@ -26,7 +26,7 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
 const NUMERIC = /^\d+(\.\d+)?$/;
 
 function invalid(field: string, message: string): never {
-  throw new TokenProxyError('invalid-token-response', `${field}: ${message}`, field);
+  throw new TokenProxyError('invalid-token-response', `${field}: ${message}`, { field });
 }
 
 function tokenField(value: unknown, field: string): string {

@@ -1,6 +1,6 @@
 import { TokenProxyError } from '../shared/errors.js';
 import type { ErrorInfo, LogoutResult, Result, SessionStatus, WorkerFacade } from '../shared/protocol.js';
-import type { OutboxRuntime } from './offline-outbox.js';
+import type { OutboxRuntime } from './feature-contracts.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
@@ -12,8 +12,8 @@ function failure(error: unknown, now: number): { ok: false; error: ErrorInfo } {
 }
 
 /**
- * What comlink exposes to pages: the facade functions, frozen, so a page cannot replace a member for other
- * tabs (comlink supports SET on exposed objects). Arguments are checked here: they come from page script.
+ * The functions pages may call (served by rpc.ts, which answers calls and nothing else). Arguments are
+ * checked here: they come from page script.
  */
 export function createFacade(
   engine: RefreshEngine,
@@ -21,7 +21,7 @@ export function createFacade(
   revoke: (session: Session) => Promise<LogoutResult>,
   now: () => number,
 ): WorkerFacade {
-  return Object.freeze({
+  return {
     async login(response: unknown): Promise<Result<SessionStatus>> {
       try {
         return ok(await engine.login(response));
@@ -41,5 +41,5 @@ export function createFacade(
     status: async () => ok(await engine.status()),
     outbox: async () => ok(outbox ? await outbox.list() : []),
     replayOutbox: async () => ok(outbox ? await outbox.replay() : { replayed: 0, failed: 0, remaining: 0 }),
-  });
+  };
 }

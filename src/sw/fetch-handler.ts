@@ -1,16 +1,20 @@
-import type { ResolvedConfig } from './config.js';
-import type { DpopProver } from './dpop.js';
-import type { OutboxRuntime } from './offline-outbox.js';
+import type { ResolvedConfig } from './resolved-config.js';
+import type { DpopProver, OutboxRuntime } from './feature-contracts.js';
 import type { RefreshEngine } from './refresh-engine.js';
 import type { Session } from './session.js';
 
-export interface ProxyDeps {
-  engine: RefreshEngine;
+/** What sending an API request with the session's token needs. */
+export interface SendDeps {
+  engine: Pick<RefreshEngine, 'ready' | 'sessionForRequest' | 'sessionAfterRejection'>;
   config: Pick<ResolvedConfig, 'isTokenRejected' | 'existingAuthorization'>;
   fetch: typeof fetch;
-  outbox: OutboxRuntime | null;
   /** Signs DPoP proofs when `dpop` is configured. */
   dpop: DpopProver | null;
+}
+
+/** The hot path's dependencies: sending, and the outbox when it is on. */
+export interface ProxyDeps extends SendDeps {
+  outbox: OutboxRuntime | null;
 }
 
 /** Navigations and no-cors requests never carry the token (no-cors would drop the header silently anyway). */
@@ -29,18 +33,23 @@ export function sendAuthorized(build: (headers: Headers) => Request, headers: He
   return session.tokenType === 'DPoP' && dpop ? dpop.send(fetchFn, authorized, session.accessToken) : fetchFn(authorized());
 }
 
-function send(request: Request, body: ArrayBuffer | undefined, session: Session | null, deps: ProxyDeps): Promise<Response> {
-  const keepPageHeader = deps.config.existingAuthorization === 'keep' && request.headers.has('Authorization');
-  if (session === null || keepPageHeader) return deps.fetch(body === undefined ? request : new Request(request, { body }));
+/** The request as the page made it (its body already read into `body`). */
+const sendAsIs = (request: Request, body: ArrayBuffer | undefined, deps: SendDeps) => deps.fetch(body === undefined ? request : new Request(request, { body }));
+
+function send(request: Request, body: ArrayBuffer | undefined, session: Session, deps: SendDeps): Promise<Response> {
   return sendAuthorized((headers) => new Request(request, body === undefined ? { headers } : { headers, body }), request.headers, session, deps.fetch, deps.dpop);
 }
 
 /** Sends with the current token (refreshed first when due); on a rejected token, one shared refresh and one replay. */
-export async function sendWithSession(request: Request, body: ArrayBuffer | undefined, deps: ProxyDeps): Promise<Response> {
+export async function sendWithSession(request: Request, body: ArrayBuffer | undefined, deps: SendDeps): Promise<Response> {
+  // A page-set Authorization that the config keeps is the page's own credential: ours is not sent, and a
+  // 401 for it is not a reason to refresh ours.
+  if (deps.config.existingAuthorization === 'keep' && request.headers.has('Authorization')) return sendAsIs(request, body, deps);
   let session = deps.engine.ready();
   if (session === undefined) session = await deps.engine.sessionForRequest();
+  if (session === null) return sendAsIs(request, body, deps);
   const response = await send(request, body, session, deps);
-  if (session === null || !deps.config.isTokenRejected(response)) return response;
+  if (!deps.config.isTokenRejected(response)) return response;
   const next = await deps.engine.sessionAfterRejection(session.accessToken);
   if (next === null || next.accessToken === session.accessToken) return response;
   return send(request, body, next, deps);

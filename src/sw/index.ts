@@ -6,46 +6,42 @@ import {
   type BroadcastEnvelope,
   type SessionEvent,
 } from '../shared/protocol.js';
-import { createApiMatcher, resolveConfig, routeMatcher, type TokenProxyConfig } from './config.js';
-import { createDbConnection } from './db.js';
+import type { InstallOptions, TokenProxyConfig } from './config.js';
+import { startFeature } from './feature-contracts.js';
 import { createFacade } from './facade.js';
-import { isProxiable, proxyApiRequest, sendAuthorized, sendWithSession, type ProxyDeps } from './fetch-handler.js';
+import { isProxiable, proxyApiRequest, sendAuthorized, sendWithSession, type ProxyDeps, type SendDeps } from './fetch-handler.js';
+import { forwardTokenRequest } from './page-token-requests.js';
 import { createRefreshEngine } from './refresh-engine.js';
-import { serveFacade } from './rpc.js';
+import { requestRefresh } from './refresh-request.js';
+import { resolveConfig } from './resolved-config.js';
 import { revokeSession } from './revocation.js';
-import type { SessionStorage } from './session.js';
-import { createIdbSessionStore, storedKey } from './session-store.js';
-import { forwardTokenRequest } from './token-route.js';
-import { requestRefresh } from './token-endpoint.js';
+import { serveFacade } from './rpc.js';
+import type { StorageBackend } from './session.js';
+import { openDatabase } from './storage/database.js';
+import { persistedKeys } from './storage/key-store.js';
+import { createSealedSessionStore } from './storage/sealed-session-store.js';
+import { createApiMatcher, routeMatcher } from './url-matchers.js';
+import { webLock } from './web-lock.js';
 
-export type { ApiScope, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
-export { dpopProofs, type DpopFeature } from './dpop.js';
-export { captureLogins, type CaptureFeature, type CaptureOptions } from './login-capture.js';
-export { memoryStorage, type StorageFeature } from './memory-storage.js';
-export { offlineOutbox, type OutboxFeature, type OutboxOptions } from './offline-outbox.js';
-export { TokenProxyError } from '../shared/errors.js';
-export type * from '../shared/protocol.js';
+// The public surface, by name: everything else in this folder is internal.
+export type { ApiScope, InstallOptions, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
+export type { CaptureFeature, DpopFeature, OutboxFeature, StorageFeature } from './feature.js';
+export { captureLogins, type CaptureOptions } from './features/login-capture.js';
+export { dpopProofs } from './features/dpop/dpop-proofs.js';
+export { memoryStorage } from './features/memory-storage.js';
+export { offlineOutbox, type OutboxOptions } from './features/outbox/offline-outbox.js';
+export { TokenProxyError, type TokenProxyErrorOptions } from '../shared/errors.js';
+export type { ErrorCode, ErrorInfo, TokenResponse } from '../shared/protocol.js';
 
 declare const self: ServiceWorkerGlobalScope;
 
-/** Name of the Web Lock every worker version takes around a refresh. */
+const DATABASE_NAME = 'sw-token-proxy';
+/** Names of the Web Locks every worker version takes around a refresh, and around an outbox replay
+ * (the latter is also the Background Sync tag). */
 const REFRESH_LOCK = 'sw-token-proxy:refresh';
+const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
-
-/**
- * A Web Lock shared by every worker version and page of the origin. Where Web Locks are missing (Safari
- * before 15.4) each worker still runs one flight at a time; only two versions side by side during an
- * update are then not coordinated.
- */
-function originLock(name: string): <T>(task: () => Promise<T>) => Promise<T> {
-  return (task) => ('locks' in navigator ? navigator.locks.request(name, task) : task());
-}
-
-export interface InstallOptions {
-  /** Call `skipWaiting()` on install so a new version takes over at once. Default true. */
-  skipWaiting?: boolean;
-}
 
 /**
  * Installs the token proxy's event handlers in this service worker. Call it once, at the top level of
@@ -61,21 +57,19 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const online = () => navigator.onLine;
   const channel = new BroadcastChannel(BROADCAST_CHANNEL);
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
-  const db = createDbConnection();
-  const storage: SessionStorage = config.storage?.start({ db }) ?? { store: createIdbSessionStore(db), keys: (record, make) => storedKey(db, record, make) };
-  const dpop = config.dpop?.start({ keys: storage.keys, now, newId }) ?? null;
+  const db = openDatabase(DATABASE_NAME);
+  const keys = persistedKeys(db);
+  const storage: StorageBackend = startFeature(config.storage, { db }) ?? { sessions: createSealedSessionStore(db, keys), keys };
+  const dpop = startFeature(config.dpop, { keys: storage.keys, now, newId });
 
   const engine = createRefreshEngine({
-    store: storage.store,
+    store: storage.sessions,
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    withLock: originLock(REFRESH_LOCK),
+    withLock: webLock(REFRESH_LOCK),
     online,
     emit,
-    // A session's queued writes are never sent under another one. (`outbox` is set below, before any
-    // event can end a session.)
-    onEnded: async () => outbox?.sessionEnded(),
     newId,
     skewMs: config.refreshSkewMs,
     attempts: config.refreshAttempts,
@@ -88,21 +82,22 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     if (sessionChanges.includes(data?.event?.type)) engine.invalidate();
   };
 
-  const outbox =
-    config.outbox?.start({
-      db,
-      engine,
-      send: (request, body) => sendWithSession(request, body, proxyDeps),
-      sendAuthorized: (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop),
-      isTokenRejected: config.isTokenRejected,
-      now,
-      newId,
-      online,
-      emit,
-      lock: originLock,
-    }) ?? null;
-  const proxyDeps: ProxyDeps = { engine, config, fetch: fetchFn, outbox, dpop };
-  const capture = config.capture?.start({ tokenEndpoint: config.tokenEndpoint, origin, engine }) ?? null;
+  const sender: SendDeps = { engine, config, fetch: fetchFn, dpop };
+  const outbox = startFeature(config.outbox, {
+    db,
+    engine,
+    send: (request, body) => sendWithSession(request, body, sender),
+    sendAuthorized: (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop),
+    isTokenRejected: config.isTokenRejected,
+    now,
+    newId,
+    online,
+    emit,
+    withLock: webLock(OUTBOX_LOCK),
+    syncTag: OUTBOX_LOCK,
+  });
+  const proxyDeps: ProxyDeps = { ...sender, outbox };
+  const capture = startFeature(config.capture, { tokenEndpoint: config.tokenEndpoint, origin, engine });
   // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
   // to them go through forwardTokenRequest instead.
   const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];

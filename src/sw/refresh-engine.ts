@@ -1,8 +1,18 @@
 import type { ErrorInfo, LogoutReason, SessionEvent, SessionStatus } from '../shared/protocol.js';
 import { TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse } from '../shared/token-response.js';
+import type { TokenSet } from '../shared/token-response.js';
 import type { Session, SessionStore } from './session.js';
-import type { RefreshOutcome } from './token-endpoint.js';
+
+/** What one refresh request came to, by what the engine must do next (see refresh-request.ts). */
+export type RefreshOutcome =
+  | { kind: 'ok'; tokens: TokenSet }
+  /** The refresh token is dead (`invalid_grant` or a configured terminal error): end the session. */
+  | { kind: 'rejected'; error: string; description?: string }
+  /** The server refuses our request itself (`invalid_client`, ...): retrying cannot help. */
+  | { kind: 'misconfigured'; error: string; description?: string }
+  /** 5xx, 429, 408, timeout, network error: keep the refresh token and try again later. */
+  | { kind: 'transient'; reason: string; retryAfterMs?: number };
 
 /** Everything the engine touches outside itself, injected so Node tests drive it with fake time and a fake server. */
 export interface EngineDeps {
@@ -16,8 +26,6 @@ export interface EngineDeps {
   /** False when the browser knows it has no network: a refresh then waits, without attempts or backoff. */
   online?: () => boolean;
   emit: (event: SessionEvent) => void;
-  /** Awaited whenever a session ends, before the caller goes on (the outbox drops that session's writes). */
-  onEnded?: () => Promise<void>;
   newId: () => string;
   skewMs: number;
   attempts: number;
@@ -28,7 +36,7 @@ export interface EngineDeps {
 
 const FIRST_RETRY_DELAY_MS = 500;
 
-const oauthError = ({ error, description }: { error: string; description?: string }) => (description ? `${error} (${description})` : error);
+const describeOAuthError = ({ error, description }: { error: string; description?: string }) => (description ? `${error} (${description})` : error);
 
 /** The session's owner, as the worker's wiring and the outbox use it. */
 export interface RefreshEngine {
@@ -58,6 +66,8 @@ export interface RefreshEngine {
   logout(reason: LogoutReason): Promise<Session | null>;
   /** Another context changed the stored session: drop the cache, read it again on next use. */
   invalidate(): void;
+  /** `hook` is awaited whenever a session ends, before anyone hears of it (the outbox drops that session's writes). */
+  onEnded(hook: () => Promise<void>): void;
   status(): Promise<SessionStatus>;
 }
 
@@ -78,6 +88,10 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   /** Set when the token endpoint refused our configuration; refreshes stop until the next login. */
   let misconfigured = false;
   let lastError: ErrorInfo | undefined;
+  const endHooks: Array<() => Promise<void>> = [];
+  const ended = async () => {
+    for (const hook of endHooks) await hook();
+  };
 
   const skewFor = (session: Session) => (session.lifetimeMs === null ? deps.skewMs : Math.min(deps.skewMs, session.lifetimeMs / 2));
 
@@ -106,7 +120,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     const session = await store.read();
     if (session === null && (await store.wasLost?.())) {
       // Memory-only mode: the session died with the previous worker instance. Say so, once, to every tab.
-      await deps.onEnded?.();
+      await ended();
       emit({ type: 'logged-out', at: now(), reason: 'worker-restarted' });
     }
     return session;
@@ -143,11 +157,11 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
         case 'ok':
           return commit(stored, outcome);
         case 'rejected':
-          report('refresh-rejected', `refresh token rejected: ${oauthError(outcome)}`, false);
+          report('refresh-rejected', `refresh token rejected: ${describeOAuthError(outcome)}`, false);
           return end('refresh-rejected', stored);
         case 'misconfigured':
           misconfigured = true;
-          report('refresh-misconfigured', `token endpoint refused the refresh request: ${oauthError(outcome)}`);
+          report('refresh-misconfigured', `token endpoint refused the refresh request: ${describeOAuthError(outcome)}`);
           return stored;
         case 'transient': {
           // Offline: no backoff and no block, so the first request after the network returns refreshes.
@@ -192,7 +206,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   async function end(reason: LogoutReason, expected: Session): Promise<null> {
     if (await store.replace(expected, null)) {
       cache = null;
-      await deps.onEnded?.();
+      await ended();
       emit({ type: 'logged-out', at: now(), reason });
     } else {
       cache = undefined;
@@ -238,7 +252,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     async login(response) {
       const tokens = parseTokenResponse(response, now());
       if (tokens.tokenType === 'DPoP' && !deps.dpop) {
-        throw new TokenProxyError('invalid-token-response', 'token_type: DPoP needs `dpop: dpopProofs()` in the worker', 'token_type');
+        throw new TokenProxyError('invalid-token-response', 'token_type: DPoP needs `dpop: dpopProofs()` in the worker', { field: 'token_type' });
       }
       const session: Session = { ...tokens, id: deps.newId(), version: 0, refreshCount: 0 };
       await store.write(session);
@@ -257,12 +271,15 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       await store.clear();
       cache = null;
       if (previous === null) return null; // already logged out: nothing ended, nothing to tell the tabs
-      await deps.onEnded?.();
+      await ended();
       emit({ type: 'logged-out', at: now(), reason });
       return previous;
     },
     invalidate() {
       cache = undefined;
+    },
+    onEnded(hook) {
+      endHooks.push(hook);
     },
     status,
   };

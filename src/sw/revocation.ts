@@ -1,11 +1,18 @@
 import { messageOf } from '../shared/errors.js';
 import type { LogoutResult } from '../shared/protocol.js';
-import type { ResolvedConfig } from './config.js';
 import type { Session } from './session.js';
+
+/** What revocation needs of the config. */
+export interface RevocationEndpoint {
+  revocationEndpoint: string | undefined;
+  clientId: string | undefined;
+  /** The revocation request's timeout, as for refreshes. */
+  refreshTimeoutMs: number;
+}
 
 /** RFC 7009: revoke the refresh token (or, without one, the access token). Failure is reported, not thrown. */
 export async function revokeSession(
-  config: Pick<ResolvedConfig, 'revocationEndpoint' | 'clientId' | 'refreshTimeoutMs'>,
+  config: RevocationEndpoint,
   fetchFn: typeof fetch,
   session: Session,
   now: () => number,

@@ -10,7 +10,7 @@ export interface Session extends TokenSet {
   lastRefreshAt?: number;
 }
 
-/** Where sessions live. IndexedDB in production; memory in tests and memory-only mode. */
+/** Where the session lives: sealed in IndexedDB by default, in memory with `memoryStorage()`. */
 export interface SessionStore {
   read(): Promise<Session | null>;
   write(session: Session): Promise<void>;
@@ -22,9 +22,11 @@ export interface SessionStore {
   wasLost?(): Promise<boolean>;
 }
 
-/** Where the session and the worker's keys live. */
-export interface SessionStorage {
-  store: SessionStore;
-  /** A key made with `make` on first use and kept as the session is (the DPoP key pair). */
-  keys: <K extends CryptoKey | CryptoKeyPair>(record: string, make: () => Promise<K>) => () => Promise<K>;
+/** A key made with `make` on first use and then kept (the session key, the DPoP key pair): `record` names it. */
+export type KeyStore = <K extends CryptoKey | CryptoKeyPair>(record: string, make: () => Promise<K>) => () => Promise<K>;
+
+/** The session store and the key store, which always live in the same place. */
+export interface StorageBackend {
+  sessions: SessionStore;
+  keys: KeyStore;
 }

@@ -55,6 +55,13 @@ export function login(page: Page, user = 'alice') {
   return page.evaluate((u) => window.tp.login(u), user);
 }
 
+/** Waits (on the page's clock, by condition) until the session's access token has expired. */
+export async function waitUntilExpired(page: Page): Promise<void> {
+  const { expiresAt } = await page.evaluate(() => window.tp.proxy.status());
+  expect(expiresAt).toBeDefined();
+  await page.waitForFunction((t) => Date.now() >= t, expiresAt!, { polling: 50, timeout: 30_000 });
+}
+
 /** The events a tab has heard so far. */
 export function events(page: Page) {
   return page.evaluate(() => window.tp.events.slice());

@@ -3,18 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from './playwright.config.js';
-import { call, DEFAULT_CONFIG, events, expect, login, openTab, stopWorkers, test, type WorkerConfig } from './helpers.js';
+import { call, DEFAULT_CONFIG, events, expect, login, openTab, stopWorkers, test, waitUntilExpired, type WorkerConfig } from './helpers.js';
 
 /** The test worker with `offlineOutbox()`. */
 const WITH_OUTBOX: WorkerConfig = { outbox: {} };
 
 const post = (page: Page, path: string, payload: unknown) =>
   call(page, path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload) });
-
-async function waitUntilExpired(page: Page): Promise<void> {
-  const { expiresAt } = await page.evaluate(() => window.tp.proxy.status());
-  await page.waitForFunction((t) => Date.now() >= t, expiresAt!, { polling: 50 });
-}
 
 test.describe('offline writes', () => {
   test.use({ serverOptions: { accessTokenTtlSeconds: 3 } });

@@ -1,13 +1,6 @@
 import type { Page } from '@playwright/test';
 import type { TokenServer } from '../server/token-server.js';
-import { call, events, expect, login, openTab, openTabs, startServer, stopWorkers, test } from './helpers.js';
-
-/** Waits (on the page's clock, by condition) until the session's access token has expired. */
-async function waitUntilExpired(page: Page): Promise<void> {
-  const { expiresAt } = await page.evaluate(() => window.tp.proxy.status());
-  expect(expiresAt).toBeDefined();
-  await page.waitForFunction((t) => Date.now() >= t, expiresAt!, { polling: 50, timeout: 30_000 });
-}
+import { call, events, expect, login, openTab, openTabs, startServer, stopWorkers, test, waitUntilExpired } from './helpers.js';
 
 /** `perTab` concurrent API calls from every tab at once; resolves with every status. */
 async function storm(pages: Page[], perTab: number, path = '/api/data'): Promise<number[]> {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createApiMatcher, defaultIsTokenRejected, resolveConfig } from '../../src/sw/config.js';
-import { captureLogins } from '../../src/sw/login-capture.js';
-import { offlineOutbox } from '../../src/sw/offline-outbox.js';
+import { defaultIsTokenRejected, resolveConfig } from '../../src/sw/resolved-config.js';
+import { createApiMatcher } from '../../src/sw/url-matchers.js';
+import { startFeature } from '../../src/sw/feature-contracts.js';
+import { captureLogins } from '../../src/sw/features/login-capture.js';
+import { offlineOutbox } from '../../src/sw/features/outbox/offline-outbox.js';
 
 const SELF = 'https://app.example.com';
 
@@ -140,10 +142,11 @@ describe('the optional features check their own options', () => {
 
   it('capture endpoints are resolved against the worker origin, the token endpoint first; a bad one is refused at install', () => {
     const engine = { login: async () => ({ loggedIn: true, refreshCount: 0 }) };
-    const capture = captureLogins({ endpoints: ['/login', 'https://idp.example.com/session'] }).start({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine });
+    const context = { tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine };
+    const capture = startFeature(captureLogins({ endpoints: ['/login', 'https://idp.example.com/session'] }), context)!;
     expect(capture.endpoints).toEqual([`${SELF}/oauth/token`, `${SELF}/login`, 'https://idp.example.com/session']);
-    expect(() => captureLogins({ endpoints: ['http://[::1'] }).start({ tokenEndpoint: `${SELF}/oauth/token`, origin: SELF, engine })).toThrow(
-      expect.objectContaining({ code: 'invalid-config' }),
+    expect(() => startFeature(captureLogins({ endpoints: ['http://[::1'] }), context)).toThrow(
+      expect.objectContaining({ code: 'invalid-config', field: 'capture.endpoints[0]' }),
     );
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createDpopProver, generateDpopKeys, htu } from '../../src/sw/dpop.js';
+import { createDpopProver, generateDpopKeys, htu } from '../../src/sw/features/dpop/prover.js';
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Session, SessionStore } from '../../src/sw/session.js';
-import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
-import { createHarness, createMemorySessionStore, createSharedLock, loginResponse, ManualClock, okOutcome } from './engine-harness.js';
+import type { RefreshOutcome } from '../../src/sw/refresh-engine.js';
+import type { SessionStore } from '../../src/sw/session.js';
+import { createHarness, createMemorySessionStore, createSharedLock, loginResponse, ManualClock, okOutcome } from './support/engine-harness.js';
+import { createGate } from './support/gate.js';
+import { makeSession } from './support/sessions.js';
 
 describe('when a refresh is due', () => {
   it('uses the configured skew, capped at half the token lifetime', async () => {
@@ -76,16 +78,17 @@ describe('when a refresh is due', () => {
 
 describe('single flight', () => {
   it('serves 50 concurrent requests with one refresh', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gate = createGate();
     const h = createHarness(async (_, { clock }) => {
-      await gate;
+      await gate.pass();
       return okOutcome(clock);
     });
     await h.engine.login(loginResponse(60));
     h.clock.advance(60_000);
     const waiting = Array.from({ length: 50 }, () => h.engine.sessionForRequest());
-    release();
+    await gate.reached; // the refresh is in flight and every request waits behind it
+    expect(gate.held()).toBe(1);
+    gate.open();
     const sessions = await Promise.all(waiting);
     expect(h.presented).toEqual(['rt-login']);
     expect(new Set(sessions.map((s) => s?.accessToken)).size).toBe(1);
@@ -162,18 +165,17 @@ describe('single flight', () => {
   });
 
   it('drops a refresh result when the user logged out while it was in flight', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gate = createGate();
     const h = createHarness(async (_, { clock }) => {
-      await gate;
+      await gate.pass();
       return okOutcome(clock);
     });
     await h.engine.login(loginResponse(60));
     h.clock.advance(60_000);
     const pending = h.engine.sessionForRequest();
-    await Promise.resolve();
+    await gate.reached; // the refresh request is out
     await h.engine.logout('user');
-    release();
+    gate.open();
     expect(await pending).toBeNull();
     expect(await h.store.read()).toBeNull();
   });
@@ -297,7 +299,7 @@ describe('login and logout', () => {
 
   it('a stored session with a different version is not overwritten by a stale refresh', async () => {
     const store = createMemorySessionStore();
-    const stale: Session = { id: 's', version: 1, accessToken: 'a', tokenType: 'Bearer', expiresAt: null, lifetimeMs: null, refreshExpiresAt: null, refreshCount: 0 };
+    const stale = makeSession({ id: 's', version: 1, accessToken: 'a' });
     await store.write({ ...stale, version: 2 });
     expect(await store.replace(stale, { ...stale, version: 2, accessToken: 'b' })).toBe(false);
     expect((await store.read())?.accessToken).toBe('a');
@@ -307,10 +309,9 @@ describe('login and logout', () => {
 describe('logout when already logged out', () => {
   it('tells nobody: no event, no session-end hook', async () => {
     let ended = 0;
-    const h = createHarness((_, { clock }) => okOutcome(clock), {
-      onEnded: async () => {
-        ended++;
-      },
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    h.engine.onEnded(async () => {
+      ended++;
     });
     await h.engine.login(loginResponse(60));
     expect(await h.engine.logout('user')).not.toBeNull();

@@ -1,6 +1,9 @@
+import { releaseProxy, wrap } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import type { WorkerFacade } from '../../src/shared/protocol.js';
+import { createFacade } from '../../src/sw/facade.js';
 import { callProblem, serveFacade } from '../../src/sw/rpc.js';
+import { createHarness, loginResponse, okOutcome } from './support/engine-harness.js';
 
 const facade: WorkerFacade = {
   login: async (response) => ({ ok: true, value: { loggedIn: Boolean(response), refreshCount: 0 } }),
@@ -11,6 +14,9 @@ const facade: WorkerFacade = {
   },
   replayOutbox: async () => ({ ok: true, value: { replayed: 0, failed: 0, remaining: 0 } }),
 };
+
+/** Resolves when `port`'s other end has closed (Node's MessagePort says so with a 'close' event). */
+const closed = (port: MessagePort) => new Promise<void>((resolve) => port.addEventListener('close', () => resolve()));
 
 function ask(message: unknown): Promise<unknown> {
   const { port1, port2 } = new MessageChannel();
@@ -30,8 +36,14 @@ describe('the worker side of the comlink protocol', () => {
     expect(await ask({ id: 'b', type: 'APPLY', path: ['login'], argumentList: [{ type: 'RAW', value: { x: 1 } }] })).toMatchObject({ id: 'b', value: { ok: true } });
   });
 
-  it('answers a release and closes', async () => {
-    expect(await ask({ id: 'r', type: 'RELEASE' })).toEqual({ id: 'r', type: 'RAW', value: undefined });
+  it('answers a release and closes its port', async () => {
+    const { port1, port2 } = new MessageChannel();
+    void serveFacade(port2, facade, () => 1, 10_000);
+    const answer = new Promise((resolve) => (port1.onmessage = (event) => resolve(event.data)));
+    const gone = closed(port1);
+    port1.postMessage({ id: 'r', type: 'RELEASE' });
+    expect(await answer).toEqual({ id: 'r', type: 'RAW', value: undefined });
+    await gone;
   });
 
   it('turns an unexpected failure into a typed error', async () => {
@@ -54,5 +66,48 @@ describe('the worker side of the comlink protocol', () => {
   ])('refuses %s', async (_, message) => {
     expect(callProblem(message)).not.toBeNull();
     expect(await ask(typeof message === 'object' && message !== null ? { id: 'z', ...message } : message)).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'bad-message' } } });
+  });
+});
+
+describe('the real comlink.wrap, as pages use it, against serveFacade', () => {
+  // The worker speaks comlink's wire format by hand (rpc.ts); this pins it to the comlink the client ships.
+  function connect(served: WorkerFacade) {
+    const { port1, port2 } = new MessageChannel();
+    const answered = serveFacade(port2, served, () => 1, 10_000);
+    return { remote: wrap<WorkerFacade>(port1), port1, answered };
+  }
+
+  it('login, status and logout round trips', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    const served = createFacade(h.engine, null, async () => ({ revoked: true }), () => 1);
+    const login = connect(served);
+    expect(await login.remote.login(loginResponse(300))).toEqual({ ok: true, value: expect.objectContaining({ loggedIn: true, refreshCount: 0 }) });
+    await login.answered; // the worker's waitUntil ends with the first answer
+    const status = connect(served);
+    expect(await status.remote.status()).toMatchObject({ ok: true, value: { loggedIn: true } });
+    const logout = connect(served);
+    expect(await logout.remote.logout({ revoke: true })).toEqual({ ok: true, value: { revoked: true } });
+    expect(await connect(served).remote.status()).toMatchObject({ ok: true, value: { loggedIn: false } });
+    expect(h.events.map((e) => e.type)).toEqual(['logged-in', 'logged-out']);
+  });
+
+  it('a typed error arrives as data with its code', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    const served = createFacade(h.engine, null, async () => ({ revoked: false }), () => 7);
+    expect(await connect(served).remote.login({ token_type: 'Bearer' } as never)).toEqual({
+      ok: false,
+      error: { code: 'invalid-token-response', field: 'access_token', message: expect.stringContaining('access_token'), at: 7 },
+    });
+  });
+
+  it('a function that throws answers internal-error instead of leaving the page waiting', async () => {
+    expect(await connect(facade).remote.outbox()).toMatchObject({ ok: false, error: { code: 'internal-error', message: 'the worker failed: disk on fire' } });
+  });
+
+  it('a release is answered and closes the worker side', async () => {
+    const { remote, port1 } = connect(facade);
+    const gone = closed(port1);
+    await remote[releaseProxy]();
+    await gone;
   });
 });

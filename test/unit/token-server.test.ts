@@ -153,7 +153,7 @@ describe('refresh request shapes', () => {
 
 describe('DPoP binding', () => {
   it('a family bound at login needs proofs with the same key: a bearer replay of its token is refused', async () => {
-    const { createDpopProver, generateDpopKeys } = await import('../../src/sw/dpop.js');
+    const { createDpopProver, generateDpopKeys } = await import('../../src/sw/features/dpop/prover.js');
     await start({ dpop: true });
     const keys = await generateDpopKeys();
     const prover = createDpopProver(async () => keys, Date.now, () => crypto.randomUUID());

@@ -1,7 +1,7 @@
-import { messageOf } from '../shared/errors.js';
-import { absoluteUrl, invalidConfig, type Feature } from './config.js';
-import type { RefreshEngine } from './refresh-engine.js';
-import { jsonResponse } from './responses.js';
+import { messageOf } from '../../shared/errors.js';
+import { absoluteUrl, invalidConfig, type CaptureFeature } from '../feature.js';
+import { defineFeature, type CaptureContext, type LoginCapture } from '../feature-contracts.js';
+import { jsonResponse } from '../http.js';
 
 /** Fields of a token response that never reach page script. */
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -11,23 +11,6 @@ export interface CaptureOptions {
   endpoints?: readonly string[];
 }
 
-/** What the worker hands the capture when it starts. */
-export interface CaptureContext {
-  tokenEndpoint: string;
-  origin: string;
-  engine: Pick<RefreshEngine, 'login'>;
-}
-
-export interface LoginCapture {
-  /** Absolute URLs whose successful answers are captured: the token endpoint first. */
-  endpoints: readonly string[];
-  /** Stores the login in `response` and answers the page without its tokens; `onLogin` runs once stored. */
-  capture(response: Response, onLogin: () => void): Promise<Response>;
-}
-
-/** The value of the `capture` config option: made by `captureLogins()`. */
-export type CaptureFeature = Feature<'capture', CaptureContext, LoginCapture>;
-
 /**
  * Token-endpoint capture for `installTokenProxy({ capture: captureLogins() })`: a login the page performs
  * through `fetch` to the token endpoint (authorization code, password, ...) is stored by the worker and
@@ -35,11 +18,11 @@ export type CaptureFeature = Feature<'capture', CaptureContext, LoginCapture>;
  * A separate export so that a worker without it does not ship it.
  */
 export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
-  if (typeof options !== 'object' || options === null) invalidConfig('captureLogins takes { endpoints?: string[] }');
+  if (typeof options !== 'object' || options === null) invalidConfig('capture', 'takes captureLogins({ endpoints?: string[] })');
   const extra = options.endpoints ?? [];
-  if (!Array.isArray(extra)) invalidConfig('captureLogins takes { endpoints?: string[] }');
+  if (!Array.isArray(extra)) invalidConfig('capture.endpoints', 'must be an array of URLs');
   const start = ({ tokenEndpoint, origin, engine }: CaptureContext): LoginCapture => ({
-    endpoints: [tokenEndpoint, ...extra.map((url, i) => absoluteUrl(url, `capture endpoints[${i}]`, origin))],
+    endpoints: [tokenEndpoint, ...extra.map((url, i) => absoluteUrl(url, `capture.endpoints[${i}]`, origin))],
     async capture(response, onLogin) {
       if (!response.ok) return response;
       let answer: unknown;
@@ -60,5 +43,5 @@ export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
       return jsonResponse(response.status, visible);
     },
   });
-  return { feature: 'capture', start };
+  return defineFeature('capture', start);
 }

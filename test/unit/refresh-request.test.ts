@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { resolveConfig, type TokenProxyConfig } from '../../src/sw/config.js';
-import { buildRefreshRequest, classifyRefreshResponse, parseRetryAfter, requestRefresh } from '../../src/sw/token-endpoint.js';
+import type { TokenProxyConfig } from '../../src/sw/config.js';
+import { resolveConfig } from '../../src/sw/resolved-config.js';
+import { parseRetryAfter } from '../../src/sw/http.js';
+import { buildRefreshRequest, classifyRefreshResponse, requestRefresh } from '../../src/sw/refresh-request.js';
 
 const NOW = 1_700_000_000_000;
 const config = (extra: Partial<TokenProxyConfig> = {}) =>

@@ -1,7 +1,6 @@
-import type { SessionEvent } from '../../src/shared/protocol.js';
-import { createRefreshEngine, type EngineDeps, type RefreshEngine } from '../../src/sw/refresh-engine.js';
-import type { Session, SessionStore } from '../../src/sw/session.js';
-import type { RefreshOutcome } from '../../src/sw/token-endpoint.js';
+import type { SessionEvent } from '../../../src/shared/protocol.js';
+import { createRefreshEngine, type EngineDeps, type RefreshEngine, type RefreshOutcome } from '../../../src/sw/refresh-engine.js';
+import type { Session, SessionStore } from '../../../src/sw/session.js';
 
 /** A session store in a variable, for the engine's unit tests. */
 export function createMemorySessionStore(): SessionStore {

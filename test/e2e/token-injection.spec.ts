@@ -1,6 +1,6 @@
 import { call, events, expect, login, openTab, startServer, stopWorkers, test } from './helpers.js';
 
-test.describe('walking skeleton', () => {
+test.describe('the token reaches the API from every tab, and only the API', () => {
   test('login in tab 1; an API call from tab 2 reaches the server with the token', async ({ context, server }) => {
     const tab1 = await openTab(context, server);
     const tab2 = await openTab(context, server);

@@ -1,24 +1,20 @@
 import { messageOf, TokenProxyError } from '../shared/errors.js';
-import { parseTokenResponse, type TokenSet } from '../shared/token-response.js';
-import type { ResolvedConfig } from './config.js';
-import type { DpopProver } from './dpop.js';
+import { parseTokenResponse } from '../shared/token-response.js';
+import type { RefreshRequestContext, RefreshRequestShape } from './config.js';
+import type { DpopProver } from './feature-contracts.js';
+import { parseRetryAfter } from './http.js';
+import type { RefreshOutcome } from './refresh-engine.js';
 
-/** What one refresh request came to, by what the engine must do next. */
-export type RefreshOutcome =
-  | { kind: 'ok'; tokens: TokenSet }
-  /** The refresh token is dead (`invalid_grant` or a configured terminal error): end the session. */
-  | { kind: 'rejected'; error: string; description?: string }
-  /** The server refuses our request itself (`invalid_client`, ...): retrying cannot help. */
-  | { kind: 'misconfigured'; error: string; description?: string }
-  /** 5xx, 429, 408, timeout, network error: keep the refresh token and try again later. */
-  | { kind: 'transient'; reason: string; retryAfterMs?: number };
+/** What the token endpoint's I/O needs to know; the resolved config extends it. */
+export interface RefreshEndpoint extends RefreshRequestContext {
+  refreshRequest: RefreshRequestShape | ((refreshToken: string, context: RefreshRequestContext) => Request | Promise<Request>);
+  parseRefreshResponse: (response: Response) => Promise<unknown>;
+  /** OAuth error codes that mean the refresh token is dead (`invalid_grant` and the configured ones). */
+  terminalErrors: ReadonlySet<string>;
+  refreshTimeoutMs: number;
+}
 
-type EndpointConfig = Pick<
-  ResolvedConfig,
-  'tokenEndpoint' | 'clientId' | 'refreshRequest' | 'parseRefreshResponse' | 'terminalErrors' | 'refreshTimeoutMs'
->;
-
-export async function buildRefreshRequest(config: EndpointConfig, refreshToken: string): Promise<Request> {
+export async function buildRefreshRequest(config: RefreshEndpoint, refreshToken: string): Promise<Request> {
   const shape = config.refreshRequest;
   if (typeof shape === 'function') return shape(refreshToken, { tokenEndpoint: config.tokenEndpoint, clientId: config.clientId });
   const fields: Record<string, string> = { grant_type: 'refresh_token' };
@@ -38,16 +34,8 @@ export async function buildRefreshRequest(config: EndpointConfig, refreshToken: 
   return new Request(config.tokenEndpoint, { method: 'POST', headers, body, credentials: 'omit', cache: 'no-store' });
 }
 
-/** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-async function oauthError(response: Response): Promise<{ error: string; description?: string }> {
+/** The OAuth error (RFC 6749 §5.2) in a token endpoint's answer; `http_<status>` when it names none. */
+async function readOAuthError(response: Response): Promise<{ error: string; description?: string }> {
   try {
     const body: unknown = await response.json();
     if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') {
@@ -60,7 +48,7 @@ async function oauthError(response: Response): Promise<{ error: string; descript
   return { error: `http_${response.status}` };
 }
 
-export async function classifyRefreshResponse(config: EndpointConfig, response: Response, now: number): Promise<RefreshOutcome> {
+export async function classifyRefreshResponse(config: RefreshEndpoint, response: Response, now: number): Promise<RefreshOutcome> {
   const { status } = response;
   if (status >= 200 && status < 300) {
     let json: unknown;
@@ -83,7 +71,7 @@ export async function classifyRefreshResponse(config: EndpointConfig, response: 
     if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
     return outcome;
   }
-  const { error, description } = await oauthError(response);
+  const { error, description } = await readOAuthError(response);
   const base = description === undefined ? { error } : { error, description };
   if (config.terminalErrors.has(error)) return { kind: 'rejected', ...base };
   // Any other 4xx (invalid_client, invalid_request, unauthorized_client, unsupported_grant_type, or an
@@ -93,7 +81,7 @@ export async function classifyRefreshResponse(config: EndpointConfig, response: 
 
 /** One refresh request with its timeout; network errors and timeouts become `transient`. */
 export async function requestRefresh(
-  config: EndpointConfig,
+  config: RefreshEndpoint,
   fetchFn: typeof fetch,
   refreshToken: string,
   now: () => number,

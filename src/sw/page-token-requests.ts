@@ -1,5 +1,5 @@
-import type { DpopProver } from './dpop.js';
-import { jsonResponse } from './responses.js';
+import type { DpopProver } from './feature-contracts.js';
+import { jsonResponse } from './http.js';
 
 function grantType(contentType: string | null, body: ArrayBuffer): string | null {
   const text = new TextDecoder().decode(body);

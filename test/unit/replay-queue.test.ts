@@ -1,36 +1,29 @@
-import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../src/shared/protocol.js';
-import { createDbConnection } from '../../src/sw/db.js';
-import { createOutbox as createOutboxCore, type OutboxWrite } from '../../src/sw/outbox.js';
-import { createIdbOutboxStore, type OutboxEntry } from '../../src/sw/outbox-store.js';
+import { createEntryStore } from '../../src/sw/features/outbox/entry-store.js';
+import { createReplayQueue, type OutboxWrite } from '../../src/sw/features/outbox/replay-queue.js';
 import type { Session } from '../../src/sw/session.js';
-import { createSharedLock, ManualClock } from './engine-harness.js';
+import type { OutboxRecord } from '../../src/sw/storage/database.js';
+import { freshDatabase } from './support/database.js';
+import { createSharedLock, ManualClock } from './support/engine-harness.js';
+import { createGate } from './support/gate.js';
+import { makeSession } from './support/sessions.js';
 
-const session = (accessToken = 'at-1', id = 's1'): Session => ({
-  id,
-  version: 0,
-  accessToken,
-  tokenType: 'Bearer',
-  expiresAt: null,
-  lifetimeMs: null,
-  refreshExpiresAt: null,
-  refreshCount: 0,
-});
+const session = (accessToken = 'at-1', id = 's1'): Session => makeSession({ accessToken, id });
 
 type Reply = Response | 'network-error' | Promise<Response>;
 
 /** An outbox over fake-indexeddb, a scripted server and a scripted session. */
 function createOutbox(
-  options: { reply?: (entry: OutboxEntry, token: string) => Reply; maxEntries?: number; maxBytes?: number; keepForSameUser?: boolean } = {},
+  options: { reply?: (entry: OutboxRecord, token: string) => Reply; maxEntries?: number; maxBytes?: number; keepForSameUser?: boolean } = {},
 ) {
   const clock = new ManualClock();
   const events: SessionEvent[] = [];
   const sent: Array<{ n: unknown; token: string }> = [];
   let current: Session | null = session();
   let refreshes = 0;
-  const outbox = createOutboxCore({
-    store: createIdbOutboxStore(createDbConnection(`outbox-${Math.random()}`)),
+  const outbox = createReplayQueue({
+    store: createEntryStore(freshDatabase()),
     engine: {
       sessionForRequest: async () => current,
       sessionAfterRejection: async (rejected) => {
@@ -95,12 +88,13 @@ describe('the outbox', () => {
   });
 
   it('concurrent triggers never send an entry twice', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const t = createOutbox({ reply: () => gate.then(() => new Response('ok')) });
+    const gate = createGate();
+    const t = createOutbox({ reply: () => gate.pass().then(() => new Response('ok')) });
     for (const n of [1, 2, 3]) await t.outbox.enqueue(t.write(n));
     const triggers = [t.outbox.replay(), t.outbox.replay(), t.outbox.replay()];
-    release();
+    await gate.reached; // the first entry is on its way; the other triggers share that replay
+    expect(gate.held()).toBe(1);
+    gate.open();
     await Promise.all(triggers);
     await t.outbox.replay();
     expect(t.sent.map((s) => s.n)).toEqual([1, 2, 3]);

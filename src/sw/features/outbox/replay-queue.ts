@@ -1,14 +1,15 @@
-import type { OutboxEntrySummary, ReplayFailureReason, ReplayReport, SessionEvent } from '../shared/protocol.js';
-import type { OutboxEntry, OutboxLimits, OutboxStore } from './outbox-store.js';
-import type { RefreshEngine } from './refresh-engine.js';
-import type { Session } from './session.js';
-import { parseRetryAfter } from './token-endpoint.js';
+import type { OutboxEntrySummary, ReplayFailureReason, ReplayReport, SessionEvent } from '../../../shared/protocol.js';
+import { parseRetryAfter } from '../../http.js';
+import type { RefreshEngine } from '../../refresh-engine.js';
+import type { Session } from '../../session.js';
+import type { OutboxRecord } from '../../storage/database.js';
+import type { EntryStore, OutboxLimits } from './entry-store.js';
 
-export interface OutboxDeps {
-  store: OutboxStore;
+export interface ReplayQueueDeps {
+  store: EntryStore;
   engine: Pick<RefreshEngine, 'sessionForRequest' | 'sessionAfterRejection'>;
   /** Sends a stored write with the given session's token; rejects on network errors. */
-  send: (entry: OutboxEntry, session: Session) => Promise<Response>;
+  send: (entry: OutboxRecord, session: Session) => Promise<Response>;
   isTokenRejected: (response: Response) => boolean;
   now: () => number;
   /** Runs `task` holding the origin-wide outbox lock (Web Locks in the worker). */
@@ -19,19 +20,19 @@ export interface OutboxDeps {
 }
 
 /** What a new write needs to be queued. */
-export type OutboxWrite = Pick<OutboxEntry, 'id' | 'url' | 'method' | 'headers' | 'body' | 'credentials' | 'idempotencyKey' | 'sessionId' | 'subject'>;
+export type OutboxWrite = Pick<OutboxRecord, 'id' | 'url' | 'method' | 'headers' | 'body' | 'credentials' | 'idempotencyKey' | 'sessionId' | 'subject'>;
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const MAX_FAILURE_BODY = 2000;
 
-function summarise(entry: OutboxEntry): OutboxEntrySummary {
+function summarise(entry: OutboxRecord): OutboxEntrySummary {
   const { id, method, url, enqueuedAt, attempts, bytes, idempotencyKey } = entry;
   return { id, method, url, enqueuedAt, attempts, bytes, idempotencyKey };
 }
 
-/** The outbox's core, as the feature's wiring uses it. */
-export interface Outbox {
+/** The outbox's pure core, as the feature's wiring (offline-outbox.ts) uses it. */
+export interface ReplayQueue {
   /** False only when a replay found it empty and nothing was queued since: saves the hot path a read. */
   readonly pending: boolean;
   /** Queues a write; returns its summary, or null when a bound would be passed (nothing queued is lost). */
@@ -46,17 +47,17 @@ export interface Outbox {
  * Deferred writes. Replay is FIFO and one at a time; each entry gets a token from the refresh engine at
  * replay time; an entry is deleted only once its outcome is known (at-least-once — the idempotency key,
  * fixed before the first attempt, lets the server make it once). One replay at a time per worker (a
- * shared flight) and per origin (a lock), so concurrent triggers never send an entry twice.
+ * shared flight) and per app (a lock), so concurrent triggers never send an entry twice.
  * (A closure rather than a class: the worker's size budget, and minifiers do not shorten property names.)
  */
-export function createOutbox(deps: OutboxDeps): Outbox {
+export function createReplayQueue(deps: ReplayQueueDeps): ReplayQueue {
   const { store, engine, now, emit, policy } = deps;
   let flight: Promise<ReplayReport> | null = null;
   let mayHaveEntries = true;
   /** Counts enqueues, so a replay that found the store empty can tell whether a write arrived meanwhile. */
   let enqueues = 0;
 
-  function fail(entry: OutboxEntry, reason: ReplayFailureReason, status?: number, body?: string): void {
+  function fail(entry: OutboxRecord, reason: ReplayFailureReason, status?: number, body?: string): void {
     const event: SessionEvent = { type: 'replay-failed', at: now(), entry: summarise(entry), reason };
     if (status !== undefined) event.status = status;
     if (body !== undefined) event.body = body;
@@ -64,7 +65,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   }
 
   /** Whether `entry` may be sent under `session`: its own session, the same user's next one (when kept), or any for writes made logged out. */
-  function belongsTo(entry: OutboxEntry, session: Session): boolean {
+  function belongsTo(entry: OutboxRecord, session: Session): boolean {
     if (entry.sessionId === null || entry.sessionId === session.id) return true;
     return policy.keepForSameUser && entry.subject !== undefined && entry.subject === session.subject;
   }
@@ -90,7 +91,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     return report;
   }
 
-  async function replayOne(entry: OutboxEntry): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
+  async function replayOne(entry: OutboxRecord): Promise<'replayed' | 'failed' | NonNullable<ReplayReport['waitingFor']>> {
     const seq = entry.seq!;
     if (now() - entry.enqueuedAt > policy.retentionMs) {
       await store.remove(seq);
@@ -144,7 +145,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     },
     async enqueue(write) {
       const bytes = (write.body?.byteLength ?? 0) + write.url.length + write.headers.reduce((n, [k, v]) => n + k.length + v.length, 0);
-      const entry: OutboxEntry = { ...write, bytes, enqueuedAt: now(), attempts: 0, notBefore: 0 };
+      const entry: OutboxRecord = { ...write, bytes, enqueuedAt: now(), attempts: 0, notBefore: 0 };
       if ((await store.add(entry, policy)) === 'full') return null;
       enqueues++;
       mayHaveEntries = true;

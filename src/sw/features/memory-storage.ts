@@ -1,16 +1,9 @@
-import { single, type Db } from './db.js';
-import type { Feature } from './config.js';
-import type { Session, SessionStorage, SessionStore } from './session.js';
+import type { StorageFeature } from '../feature.js';
+import { defineFeature } from '../feature-contracts.js';
+import type { KeyStore, Session, SessionStore } from '../session.js';
+import type { Database } from '../storage/database.js';
 
 const MEMORY_MARKER = 'memory-session';
-
-/** What the worker hands the storage when it starts. */
-export interface StorageContext {
-  db: Db;
-}
-
-/** The value of the `storage` config option: made by `memoryStorage()`. */
-export type StorageFeature = Feature<'storage', StorageContext, SessionStorage>;
 
 /**
  * Memory-only sessions for `installTokenProxy({ storage: memoryStorage() })`: nothing of the session
@@ -19,16 +12,11 @@ export type StorageFeature = Feature<'storage', StorageContext, SessionStorage>;
  * separate export so that a worker without it does not ship it.
  */
 export function memoryStorage(): StorageFeature {
-  return {
-    feature: 'storage',
-    start: ({ db }) => ({
-      store: createMemorySessionStoreWithMarker(db),
-      keys: (_record, make) => {
-        let made: ReturnType<typeof make> | null = null;
-        return () => (made ??= make());
-      },
-    }),
+  const keys: KeyStore = (_record, make) => {
+    let made: ReturnType<typeof make> | null = null;
+    return () => (made ??= make());
   };
+  return defineFeature('storage', ({ db }) => ({ sessions: createMarkedMemorySessionStore(db), keys }));
 }
 
 /**
@@ -36,10 +24,11 @@ export function memoryStorage(): StorageFeature {
  * (the session id, no token) is written, so that the next worker instance can tell every tab the
  * session was lost rather than silently acting logged out.
  */
-export function createMemorySessionStoreWithMarker(db: Db): SessionStore {
+function createMarkedMemorySessionStore(db: Database): SessionStore {
   let current: Session | null = null;
   const mark = async (id: string | null) => {
-    await single(db, 'meta', 'readwrite', (meta) => (id === null ? meta.delete(MEMORY_MARKER) : meta.put(id, MEMORY_MARKER)));
+    const open = await db();
+    await (id === null ? open.delete('meta', MEMORY_MARKER) : open.put('meta', id, MEMORY_MARKER));
   };
   return {
     read: async () => current,
@@ -59,7 +48,7 @@ export function createMemorySessionStoreWithMarker(db: Db): SessionStore {
     },
     async wasLost() {
       if (current !== null) return false;
-      const marker = await single(db, 'meta', 'readonly', (meta) => meta.get(MEMORY_MARKER));
+      const marker = await (await db()).get('meta', MEMORY_MARKER);
       if (marker === undefined) return false;
       await mark(null);
       return true;

@@ -1,43 +1,40 @@
-import 'fake-indexeddb/auto';
 import { describe, expect, it, vi } from 'vitest';
-import { createDbConnection, single, transaction, request, type StoreName } from '../../src/sw/db.js';
 import type { Session } from '../../src/sw/session.js';
-import { createMemorySessionStoreWithMarker } from '../../src/sw/memory-storage.js';
-import { createIdbSessionStore } from '../../src/sw/session-store.js';
+import { openDatabase } from '../../src/sw/storage/database.js';
+import { persistedKeys } from '../../src/sw/storage/key-store.js';
+import { createSealedSessionStore } from '../../src/sw/storage/sealed-session-store.js';
+import { freshDatabaseName, memorySessions } from './support/database.js';
+import { makeSession } from './support/sessions.js';
 
-const session = (version: number, accessToken = `at-secret-${version}`): Session => ({
-  id: 's1',
-  version,
-  accessToken,
-  tokenType: 'Bearer',
-  refreshToken: `rt-secret-${version}`,
-  expiresAt: 1,
-  lifetimeMs: 1,
-  refreshExpiresAt: null,
-  refreshCount: version,
-});
+const session = (version: number, accessToken = `at-secret-${version}`): Session =>
+  makeSession({ version, accessToken, refreshToken: `rt-secret-${version}`, expiresAt: 1, lifetimeMs: 1, refreshCount: version });
+
+/** A sealed store over its own connection to database `name`, as another worker instance has. */
+function sealedStore(name: string) {
+  const db = openDatabase(name);
+  return createSealedSessionStore(db, persistedKeys(db));
+}
 
 /** Every record of every store, as raw bytes and strings, to search for secrets. */
 async function dump(name: string): Promise<string> {
-  const db = createDbConnection(name);
+  const db = await openDatabase(name)();
   const parts: string[] = [];
-  for (const store of (await db()).objectStoreNames) {
-    const [records] = await transaction(db, store as StoreName);
-    for (const value of await request<unknown[]>(records.getAll())) {
+  for (const store of ['session', 'outbox', 'meta'] as const) {
+    for (const value of await db.getAll(store)) {
       parts.push(JSON.stringify(value, (_, v: unknown) => (v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? Buffer.from(v as ArrayBuffer).toString('latin1') : v)));
     }
   }
-  (await db()).close();
+  db.close();
   return parts.join('\n');
 }
 
-describe('the IndexedDB session store', () => {
+describe('the sealed session store (IndexedDB)', () => {
   it('writes, reads back through a new connection, compares-and-swaps and clears', async () => {
-    const name = `db-${Math.random()}`;
-    const store = createIdbSessionStore(createDbConnection(name));
+    const name = freshDatabaseName();
+    const store = sealedStore(name);
     expect(await store.read()).toBeNull();
     await store.write(session(0));
-    const reopened = createIdbSessionStore(createDbConnection(name));
+    const reopened = sealedStore(name);
     expect(await reopened.read()).toEqual(session(0));
     expect(await reopened.replace({ id: 's1', version: 0 }, session(1))).toBe(true);
     expect(await store.replace({ id: 's1', version: 0 }, session(1, 'stale'))).toBe(false);
@@ -51,29 +48,29 @@ describe('the IndexedDB session store', () => {
   });
 
   it('keeps no token in clear text: the record is AES-GCM sealed with a non-extractable key', async () => {
-    const name = `db-${Math.random()}`;
-    const store = createIdbSessionStore(createDbConnection(name));
+    const name = freshDatabaseName();
+    const store = sealedStore(name);
     await store.write(session(7));
     const raw = await dump(name);
     expect(raw).not.toContain('secret');
     expect(raw).toContain('"id":"s1"');
-    const key = (await single(createDbConnection(name), 'meta', 'readonly', (meta) => meta.get('session-key'))) as CryptoKey;
+    const key = (await (await openDatabase(name)()).get('meta', 'session-key')) as CryptoKey;
     expect(key.extractable).toBe(false);
     expect(key.algorithm).toMatchObject({ name: 'AES-GCM', length: 256 });
     expect((await store.read())?.refreshToken).toBe('rt-secret-7');
   });
 
   it('decrypts a record once: reading the same id and version again (the re-read under the refresh lock) costs no decrypt', async () => {
-    const name = `db-${Math.random()}`;
-    await createIdbSessionStore(createDbConnection(name)).write(session(1));
-    const store = createIdbSessionStore(createDbConnection(name)); // another worker instance: must decrypt
+    const name = freshDatabaseName();
+    await sealedStore(name).write(session(1));
+    const store = sealedStore(name); // another worker instance: must decrypt
     const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
     try {
       expect((await store.read())?.version).toBe(1);
       expect((await store.read())?.version).toBe(1);
       expect(decrypt).toHaveBeenCalledTimes(1);
       // another context rotated: a new version is decrypted
-      await createIdbSessionStore(createDbConnection(name)).replace(session(1), session(2, 'at-secret-2b'));
+      await sealedStore(name).replace(session(1), session(2, 'at-secret-2b'));
       expect((await store.read())?.accessToken).toBe('at-secret-2b');
       expect(decrypt).toHaveBeenCalledTimes(2);
       // its own writes are known without a decrypt
@@ -86,17 +83,17 @@ describe('the IndexedDB session store', () => {
   });
 
   it('treats a record it cannot decrypt (key lost, tampered) as no session', async () => {
-    const name = `db-${Math.random()}`;
-    await createIdbSessionStore(createDbConnection(name)).write(session(1));
-    await single(createDbConnection(name), 'meta', 'readwrite', (meta) => meta.delete('session-key'));
-    expect(await createIdbSessionStore(createDbConnection(name)).read()).toBeNull();
+    const name = freshDatabaseName();
+    await sealedStore(name).write(session(1));
+    await (await openDatabase(name)()).delete('meta', 'session-key');
+    expect(await sealedStore(name).read()).toBeNull();
   });
 });
 
 describe('the memory-only session store', () => {
   it('writes nothing but a marker, and tells the next instance once that a session was lost', async () => {
-    const name = `db-${Math.random()}`;
-    const first = createMemorySessionStoreWithMarker(createDbConnection(name));
+    const name = freshDatabaseName();
+    const first = memorySessions(openDatabase(name));
     await first.write(session(0));
     expect(await first.read()).toEqual(session(0));
     expect(await first.wasLost!()).toBe(false);
@@ -104,17 +101,17 @@ describe('the memory-only session store', () => {
     expect(raw).not.toContain('secret');
     expect(raw).toBe('"s1"');
 
-    const restarted = createMemorySessionStoreWithMarker(createDbConnection(name));
+    const restarted = memorySessions(openDatabase(name));
     expect(await restarted.read()).toBeNull();
     expect(await restarted.wasLost!()).toBe(true);
     expect(await restarted.wasLost!()).toBe(false);
   });
 
   it('a logout clears the marker: nothing to report after a restart', async () => {
-    const name = `db-${Math.random()}`;
-    const first = createMemorySessionStoreWithMarker(createDbConnection(name));
+    const name = freshDatabaseName();
+    const first = memorySessions(openDatabase(name));
     await first.write(session(0));
     await first.clear();
-    expect(await createMemorySessionStoreWithMarker(createDbConnection(name)).wasLost!()).toBe(false);
+    expect(await memorySessions(openDatabase(name)).wasLost!()).toBe(false);
   });
 });

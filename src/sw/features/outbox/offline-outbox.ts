@@ -1,12 +1,9 @@
 /// <reference lib="webworker" />
-import type { OutboxEntrySummary, ReplayReport, SessionEvent } from '../shared/protocol.js';
-import { invalidConfig, positive, type Feature } from './config.js';
-import type { Db } from './db.js';
-import { createOutbox } from './outbox.js';
-import { createIdbOutboxStore } from './outbox-store.js';
-import type { RefreshEngine } from './refresh-engine.js';
-import { jsonResponse } from './responses.js';
-import type { Session } from './session.js';
+import { invalidConfig, positive, type OutboxFeature } from '../../feature.js';
+import { defineFeature, type OutboxContext, type OutboxRuntime } from '../../feature-contracts.js';
+import { jsonResponse } from '../../http.js';
+import { createEntryStore } from './entry-store.js';
+import { createReplayQueue } from './replay-queue.js';
 
 declare const self: ServiceWorkerGlobalScope;
 // Background Sync is Chromium-only and not in TypeScript's lib.
@@ -14,9 +11,6 @@ interface SyncEvent extends ExtendableEvent {
   readonly tag: string;
 }
 type SyncRegistration = ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } };
-
-/** Name of the Web Lock around a replay, and the Background Sync tag. */
-const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 
 export interface OutboxOptions {
   /** Which API writes (never GET or HEAD: there is nothing to deliver later) are kept and replayed when the network fails. Default: every one. */
@@ -39,43 +33,6 @@ export interface OutboxOptions {
   keepForSameUser?: boolean;
 }
 
-/** What the worker hands the outbox when it starts. */
-export interface OutboxContext {
-  db: Db;
-  engine: RefreshEngine;
-  /** Sends an API request with the current token, refreshing and replaying once on a rejected token. */
-  send: (request: Request, body: ArrayBuffer) => Promise<Response>;
-  /** Sends `build(headers)` with `session`'s token (and a DPoP proof for a DPoP-bound token). */
-  sendAuthorized: (build: (headers: Headers) => Request, headers: HeadersInit, session: Session) => Promise<Response>;
-  isTokenRejected: (response: Response) => boolean;
-  now: () => number;
-  newId: () => string;
-  /** False when the browser knows it is offline: writes are then queued without trying the network. */
-  online: () => boolean;
-  emit: (event: SessionEvent) => void;
-  lock: (name: string) => <T>(task: () => Promise<T>) => Promise<T>;
-}
-
-/** The outbox as the worker's wiring uses it. */
-export interface OutboxRuntime {
-  /** False only when a replay found nothing waiting and nothing was queued since. */
-  readonly pending: boolean;
-  /**
-   * Any event woke the worker: the first one of this worker instance starts a replay — after `after` (the
-   * event's own response), so the replay does not compete with the request that woke the worker.
-   */
-  wake(event: ExtendableEvent, after?: Promise<unknown>): void;
-  /** Handles an API request the outbox defers (sent now, or kept: 202); undefined for any other. */
-  intercept(request: Request, waitUntil: (work: Promise<unknown>) => void): Promise<Response> | undefined;
-  replay(): Promise<ReplayReport>;
-  list(): Promise<OutboxEntrySummary[]>;
-  /** A session ended: its writes are dropped (or kept for the same user). */
-  sessionEnded(): Promise<void>;
-}
-
-/** The value of the `outbox` config option: made by `offlineOutbox()`. */
-export type OutboxFeature = Feature<'outbox', OutboxContext, OutboxRuntime>;
-
 const isWrite = (request: Request) => request.method !== 'GET' && request.method !== 'HEAD';
 
 /**
@@ -86,8 +43,8 @@ const isWrite = (request: Request) => request.method !== 'GET' && request.method
  * Throws `TokenProxyError('invalid-config')` for bad options.
  */
 export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
-  if (typeof options !== 'object' || options === null) invalidConfig('outbox options must be an object');
-  if (options.defer !== undefined && typeof options.defer !== 'function') invalidConfig('outbox.defer must be a function');
+  if (typeof options !== 'object' || options === null) invalidConfig('outbox', 'options must be an object');
+  if (options.defer !== undefined && typeof options.defer !== 'function') invalidConfig('outbox.defer', 'must be a function');
   const defer = options.defer ?? (() => true);
   const policy = {
     maxEntries: positive(options.maxEntries, 'outbox.maxEntries', 100, 1),
@@ -99,8 +56,8 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
   const entryHeader = options.entryHeader ?? 'X-Outbox-Entry';
 
   const start = (context: OutboxContext): OutboxRuntime => {
-    const outbox = createOutbox({
-      store: createIdbOutboxStore(context.db),
+    const queue = createReplayQueue({
+      store: createEntryStore(context.db),
       engine: context.engine,
       send: (entry, session) =>
         context.sendAuthorized(
@@ -110,7 +67,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
         ),
       isTokenRejected: context.isTokenRejected,
       now: context.now,
-      withLock: context.lock(OUTBOX_LOCK),
+      withLock: context.withLock,
       emit: context.emit,
       policy,
     });
@@ -124,8 +81,8 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
 
       const prepared = new Request(request, { headers, body });
 
-      if (outbox.pending) await outbox.replay(); // older writes first: order is kept
-      if (context.online() && !outbox.pending) {
+      if (queue.pending) await queue.replay(); // older writes first: order is kept
+      if (context.online() && !queue.pending) {
         try {
           return await context.send(prepared, body);
         } catch (error) {
@@ -137,7 +94,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       headers.delete('Authorization');
       headers.delete('DPoP');
       const session = await context.engine.load();
-      const summary = await outbox.enqueue({
+      const summary = await queue.enqueue({
         id,
         url: request.url,
         method: request.method,
@@ -151,28 +108,36 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       if (summary === null) return jsonResponse(507, { error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' });
       // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
       const sync = (self.registration as SyncRegistration).sync;
-      if (sync) waitUntil(sync.register(OUTBOX_LOCK).catch(() => undefined));
+      if (sync) waitUntil(sync.register(context.syncTag).catch(() => undefined));
       return jsonResponse(202, { queued: true, id }, { [entryHeader]: id });
     }
 
     self.addEventListener('sync', (syncEvent) => {
       const event = syncEvent as SyncEvent;
-      if (event.tag !== OUTBOX_LOCK) return;
+      if (event.tag !== context.syncTag) return;
       // Rejecting asks the browser to try again later, with its own backoff.
-      event.waitUntil(outbox.replay().then((report) => {
+      event.waitUntil(queue.replay().then((report) => {
         if (report.remaining > 0) throw new Error(`${report.remaining} queued write(s) still waiting`);
       }));
     });
 
+    // A session's queued writes are never sent under another one.
+    context.engine.onEnded(() => queue.sessionEnded());
+
     let woken = false;
-    return Object.assign(outbox, {
-      wake(event: ExtendableEvent, after: Promise<unknown> = Promise.resolve()) {
+    return {
+      get pending() {
+        return queue.pending;
+      },
+      wake(event, after = Promise.resolve()) {
         if (woken) return;
         woken = true;
-        event.waitUntil(after.catch(() => undefined).then(() => outbox.replay()));
+        event.waitUntil(after.catch(() => undefined).then(() => queue.replay()));
       },
-      intercept: (request: Request, waitUntil: (work: Promise<unknown>) => void) => (isWrite(request) && defer(request) ? write(request, waitUntil) : undefined),
-    });
+      intercept: (request, waitUntil) => (isWrite(request) && defer(request) ? write(request, waitUntil) : undefined),
+      replay: () => queue.replay(),
+      list: () => queue.list(),
+    };
   };
-  return { feature: 'outbox', start };
+  return defineFeature('outbox', start);
 }
