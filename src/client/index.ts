@@ -2,7 +2,9 @@ import { releaseProxy, wrap, type Remote } from 'comlink';
 import { Workbox } from 'workbox-window';
 import { messageOf, TokenProxyError } from '../shared/errors.js';
 import {
-  BROADCAST_CHANNEL,
+  appNames,
+  appOf,
+  BROADCAST_SOURCE,
   CLAIM_MESSAGE,
   CONNECT_MESSAGE,
   type BroadcastEnvelope,
@@ -40,6 +42,8 @@ export type {
 export interface RegisterOptions {
   /** Registration scope. Default: the script's directory. */
   scope?: string;
+  /** The worker's `name`, when its config sets one. Default: the registration scope's path, as in the worker. */
+  name?: string;
   /** `'classic'` (default; every browser) or `'module'`. */
   type?: WorkerType;
   /** A call to the worker fails with `TokenProxyError('timeout')` after this long. Default 5000 ms. */
@@ -119,8 +123,9 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   }
   const container = navigator.serviceWorker;
   const workbox = new Workbox(scriptUrl, { scope: options.scope, type: options.type ?? 'classic' });
+  let registration: ServiceWorkerRegistration | undefined;
   try {
-    await workbox.register({ immediate: true });
+    registration = await workbox.register({ immediate: true });
   } catch (error) {
     throw new TokenProxyError('registration-failed', `could not register ${scriptUrl}: ${messageOf(error)}`, { cause: error });
   }
@@ -148,10 +153,11 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
     }
   }
 
-  const channel = new BroadcastChannel(BROADCAST_CHANNEL);
+  const scope = registration?.scope ?? new URL(options.scope ?? '.', new URL(scriptUrl, location.href)).href;
+  const channel = new BroadcastChannel(appNames(appOf(scope, options.name)).channel);
   const listeners = new Map<SessionEventType, Set<(event: never) => void>>();
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | undefined>) => {
-    if (data?.source !== BROADCAST_CHANNEL || typeof data.event?.type !== 'string') return;
+    if (data?.source !== BROADCAST_SOURCE || typeof data.event?.type !== 'string') return;
     listeners.get(data.event.type)?.forEach((listener) => listener(data.event as never));
   };
 

@@ -4,8 +4,28 @@
  * It is compiled with the `webworker` lib and with the `dom` lib: use only what both have.
  */
 
-/** BroadcastChannel name: session events from the worker to every tab (and to other worker versions). */
-export const BROADCAST_CHANNEL = 'sw-token-proxy';
+/** Marks our broadcasts, so foreign messages on the same channel name are ignored. */
+export const BROADCAST_SOURCE = 'sw-token-proxy';
+
+/** Which app a worker and its pages belong to: the explicit `name`, else the registration scope's path. */
+export const appOf = (scope: string, name: string | undefined): string => name ?? new URL(scope).pathname;
+
+/**
+ * What an app's worker and pages share, named after the app: two apps on one origin (each under its own
+ * scope) never share a session, a lock, events or an outbox. The root scope keeps the names of 0.2, so a
+ * session stored by 0.2 is still found.
+ */
+export function appNames(app: string): { database: string; channel: string; refreshLock: string; outboxLock: string } {
+  const suffix = app === '/' ? '' : `:${app}`;
+  return {
+    database: `sw-token-proxy${suffix}`,
+    /** Session events from the worker to every tab (and to other worker versions). */
+    channel: `sw-token-proxy${suffix}`,
+    refreshLock: `sw-token-proxy:refresh${suffix}`,
+    /** Also the Background Sync tag. */
+    outboxLock: `sw-token-proxy:outbox${suffix}`,
+  };
+}
 
 /** A page posts this to its controller, with a MessagePort, to open a comlink connection. */
 export const CONNECT_MESSAGE = 'sw-token-proxy:connect';
@@ -141,7 +161,7 @@ export type SessionEventOf<T extends SessionEventType> = Extract<SessionEvent, {
 
 /** Broadcast envelope: the marker keeps foreign messages on the same channel name out. */
 export interface BroadcastEnvelope {
-  source: typeof BROADCAST_CHANNEL;
+  source: typeof BROADCAST_SOURCE;
   event: SessionEvent;
 }
 

@@ -30,6 +30,12 @@ export interface RefreshRequestContext {
 }
 
 export interface TokenProxyConfig {
+  /**
+   * Which app this worker serves: its database, locks and events are named after it, so apps under their
+   * own scopes on one origin never share a session. Default: the registration scope's path (`/shop/`).
+   * Set it only to rename; pages then pass the same `name` to `registerTokenProxy`.
+   */
+  name?: string;
   /** Where the access token goes: same-origin path prefixes (`'/api'`) or `{ origin, pathPrefix }`. Required. */
   api: ReadonlyArray<string | ApiScope>;
   /** The token endpoint URL (absolute, or relative to the worker's origin). Required. */
@@ -74,6 +80,12 @@ export interface TokenProxyConfig {
 }
 
 export interface InstallOptions {
-  /** Call `skipWaiting()` on install so a new version takes over at once. Default true. */
+  /**
+   * Call `skipWaiting()` on install, so a new version takes over at once (the refresh lock keeps the old
+   * and the new one from refreshing twice). Default true. `false` when the app has an update flow of its
+   * own (a prompt to reload, vite-plugin-pwa's `registerType: 'prompt'`): the proxy then never skips waiting.
+   */
   skipWaiting?: boolean;
+  /** Call `clients.claim()` on activate, so pages loaded before the worker are controlled at once. Default true. */
+  clientsClaim?: boolean;
 }

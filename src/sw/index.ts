@@ -1,6 +1,8 @@
 /// <reference lib="webworker" />
 import {
-  BROADCAST_CHANNEL,
+  appNames,
+  appOf,
+  BROADCAST_SOURCE,
   CLAIM_MESSAGE,
   CONNECT_MESSAGE,
   type BroadcastEnvelope,
@@ -35,11 +37,6 @@ export type { ErrorCode, ErrorInfo, TokenResponse } from '../shared/protocol.js'
 
 declare const self: ServiceWorkerGlobalScope;
 
-const DATABASE_NAME = 'sw-token-proxy';
-/** Names of the Web Locks every worker version takes around a refresh, and around an outbox replay
- * (the latter is also the Background Sync tag). */
-const REFRESH_LOCK = 'sw-token-proxy:refresh';
-const OUTBOX_LOCK = 'sw-token-proxy:outbox';
 /** Longest a page's call may keep the worker alive; a call normally answers in milliseconds. */
 const CALL_LIFETIME_MS = 30_000;
 
@@ -55,9 +52,10 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const now = () => Date.now();
   const newId = () => crypto.randomUUID();
   const online = () => navigator.onLine;
-  const channel = new BroadcastChannel(BROADCAST_CHANNEL);
-  const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_CHANNEL, event } satisfies BroadcastEnvelope);
-  const db = openDatabase(DATABASE_NAME);
+  const names = appNames(appOf(self.registration.scope, config.name));
+  const channel = new BroadcastChannel(names.channel);
+  const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_SOURCE, event } satisfies BroadcastEnvelope);
+  const db = openDatabase(names.database);
   const keys = persistedKeys(db);
   const storage: StorageBackend = startFeature(config.storage, { db }) ?? { sessions: createSealedSessionStore(db, keys), keys };
   const dpop = startFeature(config.dpop, { keys: storage.keys, now, newId });
@@ -67,7 +65,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    withLock: webLock(REFRESH_LOCK),
+    withLock: webLock(names.refreshLock),
     online,
     emit,
     newId,
@@ -93,8 +91,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     newId,
     online,
     emit,
-    withLock: webLock(OUTBOX_LOCK),
-    syncTag: OUTBOX_LOCK,
+    withLock: webLock(names.outboxLock),
+    syncTag: names.outboxLock,
   });
   const proxyDeps: ProxyDeps = { ...sender, outbox };
   const capture = startFeature(config.capture, { tokenEndpoint: config.tokenEndpoint, origin, engine });
@@ -109,11 +107,13 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   // Open the database and read the session while the script starts, before the first request needs it.
   void engine.load().catch(() => undefined);
 
-  self.addEventListener('install', () => {
-    if (options.skipWaiting !== false) void self.skipWaiting();
-  });
-  self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+  // With an update flow of the app's own (a prompt that posts SKIP_WAITING), both are the app's to call.
+  if (options.skipWaiting !== false) self.addEventListener('install', () => void self.skipWaiting());
+  if (options.clientsClaim !== false) self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+  // A capturing listener runs before every non-capturing one, whenever it was added: API and token
+  // requests reach the proxy even when workbox (or the app's own code) added its fetch listener first,
+  // and a request we answer never reaches them (respondWith stops propagation).
   self.addEventListener('fetch', (event) => {
     const { request } = event;
     if (isProxiable(request, isApi)) {
@@ -129,7 +129,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
     }
     outbox?.wake(event);
-  });
+  }, { capture: true });
 
   self.addEventListener('message', (event) => {
     // Commands come only from window clients of our own origin; anything else is ignored.

@@ -4,6 +4,7 @@ import type { RefreshEndpoint } from './refresh-request.js';
 
 /** The config checked, with every default filled in. */
 export interface ResolvedConfig extends RefreshEndpoint {
+  name: string | undefined;
   scopes: readonly ApiScope[];
   revocationEndpoint: string | undefined;
   refreshSkewMs: number;
@@ -43,7 +44,9 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
   if (typeof config !== 'object' || config === null) invalidConfig('config', 'must be an object');
   if (!Array.isArray(config.api) || config.api.length === 0) invalidConfig('api', 'must be a non-empty array');
   const { refreshRequest } = config;
+  if (config.name !== undefined && (typeof config.name !== 'string' || config.name === '')) invalidConfig('name', 'must be a non-empty string');
   return {
+    name: config.name,
     scopes: config.api.map((entry) => normaliseScope(entry, selfOrigin)),
     tokenEndpoint: absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin),
     clientId: config.clientId,

@@ -125,6 +125,8 @@ export class TokenServer {
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
   private readonly usedJtis = new Set<string>();
+  /** While true, every request's connection is dropped unanswered: the network is cut (see `cutNetwork`). */
+  private networkCut = false;
   /** The DPoP nonce clients must echo when `dpopNonce` is on. */
   readonly dpopNonce = randomBytes(9).toString('base64url');
   origin = '';
@@ -189,6 +191,17 @@ export class TokenServer {
     this.faults.revoke.length = 0;
   }
 
+  /**
+   * Cuts the network between the browser and this server (`true`) or restores it: while cut, every
+   * connection is dropped as it arrives, so the browser's fetch fails with a network error — as offline,
+   * but with `navigator.onLine` still true. The only way to go offline in engines whose driver cannot
+   * emulate it (Firefox over BiDi, WebKit); works in Chromium too.
+   */
+  cutNetwork(cut: boolean): void {
+    this.networkCut = cut;
+    if (cut) for (const socket of this.sockets) socket.destroy();
+  }
+
   /** Revokes every access token issued so far (the resource server stops accepting them early). */
   revokeAccessTokens(): void {
     for (const record of this.accessTokens.values()) record.revoked = true;
@@ -242,6 +255,10 @@ export class TokenServer {
 
   /** The request handler; also usable as middleware in another server (the demo mounts it in Vite). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.networkCut) {
+      req.socket.destroy();
+      return;
+    }
     const url = new URL(req.url ?? '/', this.origin || 'http://localhost');
     const body = await readBody(req);
     const record: RequestRecord = {

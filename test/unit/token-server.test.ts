@@ -116,6 +116,17 @@ describe('fault injection', () => {
     await expect(refresh(first.refresh_token!)).rejects.toThrow();
   });
 
+  it('a cut network drops every request unanswered, and nothing is counted, until it is restored', async () => {
+    const first = await login();
+    server.resetCounters();
+    server.cutNetwork(true);
+    await expect(api(first.access_token)).rejects.toThrow();
+    await expect(refresh(first.refresh_token!)).rejects.toThrow();
+    expect(server.stats).toMatchObject({ refreshRequests: 0, api: { authorized: 0, unauthorized: 0, anonymous: 0 } });
+    server.cutNetwork(false);
+    expect((await api(first.access_token)).status).toBe(200);
+  });
+
   it('slow: the rotation is committed before the delayed answer', async () => {
     const first = await login();
     server.fail('refresh', 'slow', { delayMs: 300 });
