@@ -15,6 +15,7 @@ import { build } from 'vite';
 
 const SW = JSON.stringify(resolve('src/sw/index.ts'));
 const CONFIG = `api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke'`;
+const SIGN_IN = `signIn: oidcSignIn({ issuer: 'https://id.example.com', clientId: 'spa', redirectUri: '/callback' })`;
 
 /** name → [source of the entry a user would write, goal in bytes or null] */
 const BUNDLES = {
@@ -29,9 +30,13 @@ const BUNDLES = {
   ],
   'worker + dpopProofs': [`import { installTokenProxy, dpopProofs } from ${SW};\ninstallTokenProxy({ ${CONFIG}, dpop: dpopProofs() });`, null],
   'worker + memoryStorage': [`import { installTokenProxy, memoryStorage } from ${SW};\ninstallTokenProxy({ ${CONFIG}, storage: memoryStorage() });`, null],
+  'worker + oidcSignIn': [
+    `import { installTokenProxy, oidcSignIn } from ${SW};\ninstallTokenProxy({ ${CONFIG}, ${SIGN_IN} });`,
+    null,
+  ],
   'worker + every feature': [
-    `import { installTokenProxy, offlineOutbox, captureLogins, dpopProofs, memoryStorage } from ${SW};\n` +
-      `installTokenProxy({ ${CONFIG}, outbox: offlineOutbox(), capture: captureLogins(), dpop: dpopProofs(), storage: memoryStorage() });`,
+    `import { installTokenProxy, offlineOutbox, captureLogins, dpopProofs, memoryStorage, oidcSignIn } from ${SW};\n` +
+      `installTokenProxy({ ${CONFIG}, outbox: offlineOutbox(), capture: captureLogins(), dpop: dpopProofs(), storage: memoryStorage(), ${SIGN_IN} });`,
     null,
   ],
   client: [`export * from ${JSON.stringify(resolve('src/client/index.ts'))};`, 6 * 1024],

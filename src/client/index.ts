@@ -8,12 +8,14 @@ import {
   CLAIM_MESSAGE,
   CONNECT_MESSAGE,
   type BroadcastEnvelope,
+  type LogoutAnswer,
   type LogoutOptions,
   type LogoutResult,
   type OutboxEntrySummary,
   type PageToWorkerMessage,
   type ReplayReport,
   type Result,
+  type SignInOptions,
   type SessionEventOf,
   type SessionEventType,
   type SessionStatus,
@@ -36,6 +38,7 @@ export type {
   SessionEventOf,
   SessionEventType,
   SessionStatus,
+  SignInOptions,
   TokenResponse,
 } from '../shared/protocol.js';
 
@@ -57,7 +60,14 @@ export interface RegisterOptions {
 export interface TokenProxy {
   /** Hands a token endpoint response to the worker. Rejects with `invalid-token-response` (naming the field) and leaves the current session as it was. */
   login(response: TokenResponse): Promise<SessionStatus>;
-  /** Ends the session in every tab, then revokes the refresh token when a revocation endpoint is configured. */
+  /**
+   * With `oidcSignIn()` in the worker: starts a sign-in and navigates this page to the provider. The worker
+   * completes it when the browser comes back to the redirect URI, and every tab hears `logged-in`; the page
+   * then lands on `returnTo`. Rejects with `bad-message` (naming `field`) for bad options.
+   */
+  signIn(options?: SignInOptions): Promise<void>;
+  /** Ends the session in every tab, then revokes the refresh token when a revocation endpoint is known; with
+   * `endSession`, then navigates to the provider's logout. */
   logout(options?: LogoutOptions): Promise<LogoutResult>;
   /** Session state. Never a token. */
   status(): Promise<SessionStatus>;
@@ -72,7 +82,7 @@ export interface TokenProxy {
 }
 
 const RELOAD_FLAG = 'sw-token-proxy:reloaded';
-// id_token only for its `sub` claim (which user the session is for); the worker does not keep it.
+// id_token for its `sub` claim (which user the session is for), and as the hint of an RP-initiated logout.
 const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'expires_at', 'refresh_token', 'refresh_expires_in', 'scope', 'id_token'] as const;
 
 function timeout<T>(ms: number, message: string): { promise: Promise<T>; cancel: () => void } {
@@ -154,6 +164,16 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
   }
 
   const scope = registration?.scope ?? new URL(options.scope ?? '.', new URL(scriptUrl, location.href)).href;
+  // The sign-in callback, loaded without the worker seeing it (a hard reload): the worker completes it.
+  const query = new URLSearchParams(location.search);
+  if (query.has('state') && (query.has('code') || query.has('error'))) {
+    const landing = await call<string | null>((facade) => facade.completeSignIn(location.href));
+    if (landing !== null) {
+      location.replace(landing); // replace: no history entry keeps the code
+      return new Promise(() => {}); // the page is going away
+    }
+  }
+
   const channel = new BroadcastChannel(appNames(appOf(scope, options.name)).channel);
   const listeners = new Map<SessionEventType, Set<(event: never) => void>>();
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | undefined>) => {
@@ -200,8 +220,14 @@ export async function registerTokenProxy(scriptUrl: string, options: RegisterOpt
       replayOutboxSoon();
       return status;
     },
+    async signIn(signInOptions = {}) {
+      const url = await call<string>((facade) => facade.signIn({ ...signInOptions, returnTo: signInOptions.returnTo ?? location.href }));
+      location.assign(url);
+    },
     async logout(logoutOptions = {}) {
-      return call<LogoutResult>((facade) => facade.logout(logoutOptions));
+      const { navigate, ...result } = await call<LogoutAnswer>((facade) => facade.logout(logoutOptions));
+      if (navigate !== undefined) location.assign(navigate);
+      return result;
     },
     status: () => call<SessionStatus>((facade) => facade.status()),
     outbox: () => call<OutboxEntrySummary[]>((facade) => facade.outbox()),

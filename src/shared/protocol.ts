@@ -63,7 +63,9 @@ export type LogoutReason =
   /** The access token expired and there is no refresh token to renew it. */
   | 'session-expired'
   /** Memory-only mode: the worker was restarted and the session was lost with it. */
-  | 'worker-restarted';
+  | 'worker-restarted'
+  /** The stored session disappeared: the database was deleted, or the site's data cleared. */
+  | 'storage-cleared';
 
 /** Stable error codes. Every error the library reports carries one of these. */
 export type ErrorCode =
@@ -85,11 +87,22 @@ export type ErrorCode =
   | 'refresh-unavailable'
   /** The revocation endpoint failed; the session was still cleared locally. */
   | 'revocation-failed'
+  /** The provider answered the sign-in with an error (`access_denied` when the user cancelled, ...). */
+  | 'sign-in-rejected'
+  /** A callback that belongs to no sign-in started here (replayed, forged, expired, another issuer's): nothing was exchanged, the session is unchanged. */
+  | 'sign-in-invalid'
+  /** The code exchange or the ID token check failed (network, `invalid_grant`, nonce mismatch, ...). */
+  | 'sign-in-failed'
   /** The worker's configuration is invalid. */
   | 'invalid-config'
   /** A message to the worker had the wrong shape. */
   | 'bad-message'
-  /** The worker failed unexpectedly (storage unavailable, ...); the message says what. */
+  /**
+   * IndexedDB could not be opened or written: storage disabled or full, a newer database version in the
+   * way, site data being cleared. The session cannot be kept (`login()` fails; requests go without a token).
+   */
+  | 'storage-unavailable'
+  /** The worker failed unexpectedly; the message says what. */
   | 'internal-error';
 
 export interface ErrorInfo {
@@ -168,6 +181,12 @@ export interface BroadcastEnvelope {
 export interface LogoutOptions {
   /** After the session is cleared in every tab, revoke its refresh token at the configured revocation endpoint (RFC 7009). Default: true when one is configured. */
   revoke?: boolean;
+  /**
+   * With `oidcSignIn()`: then sign out at the provider too — the page navigates to its end-session
+   * endpoint (RP-initiated logout) with the ID token as hint, and comes back to `postLogoutRedirectUri`.
+   * Default false.
+   */
+  endSession?: boolean;
 }
 
 export interface LogoutResult {
@@ -175,15 +194,38 @@ export interface LogoutResult {
   revoked: boolean;
   /** Present when revocation was attempted and failed; the session was cleared locally anyway. */
   error?: ErrorInfo;
+  /** With `endSession`: true when the page is on its way to the provider's logout. */
+  endingSession?: boolean;
+}
+
+/** What `signIn()` takes. */
+export interface SignInOptions {
+  /** Where to land after the sign-in: a URL of this origin. Default: the page's own URL. */
+  returnTo?: string;
+  /** The OIDC `prompt` parameter (`login`, `consent`, `none`, ...). */
+  prompt?: string;
+  /** The OIDC `login_hint` parameter. */
+  loginHint?: string;
+  /** More authorization request parameters (`ui_locales`, `acr_values`, ...). They cannot replace the ones the flow needs. */
+  params?: Record<string, string>;
 }
 
 /** A call's outcome. Errors travel as data so their code survives the structured clone. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
+/** The worker's answer to `logout`: the result, and where the page goes next when it ends the session at the provider. */
+export interface LogoutAnswer extends LogoutResult {
+  navigate?: string;
+}
+
 /** The functions the worker exposes over comlink: nothing else is reachable from a page. */
 export interface WorkerFacade {
   login(response: TokenResponse): Promise<Result<SessionStatus>>;
-  logout(options: LogoutOptions): Promise<Result<LogoutResult>>;
+  logout(options: LogoutOptions): Promise<Result<LogoutAnswer>>;
+  /** Starts a sign-in: the authorization URL the page navigates to. */
+  signIn(options: SignInOptions): Promise<Result<string>>;
+  /** This page loaded a URL the worker did not see: when it is the sign-in callback, completes it and says where to go; else null. */
+  completeSignIn(url: string): Promise<Result<string | null>>;
   status(): Promise<Result<SessionStatus>>;
   /** The queued writes, oldest first. */
   outbox(): Promise<Result<OutboxEntrySummary[]>>;

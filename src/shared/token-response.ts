@@ -14,6 +14,8 @@ export interface TokenSet {
   scope?: string;
   /** The user (`sub` claim of the ID token or a JWT access token) when known; never a secret. */
   subject?: string;
+  /** The OIDC ID token, kept (sealed, with the rest) only as the hint of an RP-initiated logout. */
+  idToken?: string;
 }
 
 /** Larger than any real JWT; small enough that junk is refused before it reaches storage or a header. */
@@ -118,5 +120,7 @@ export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet
   }
   const subject = subjectOf(raw);
   if (subject !== undefined) set.subject = subject;
+  const idToken = raw['id_token'];
+  if (idToken !== undefined && idToken !== null) set.idToken = tokenField(idToken, 'id_token');
   return set;
 }

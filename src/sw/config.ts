@@ -1,5 +1,5 @@
 import type { TokenResponse } from '../shared/protocol.js';
-import type { CaptureFeature, DpopFeature, OutboxFeature, StorageFeature } from './feature.js';
+import type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature } from './feature.js';
 
 /*
  * The worker's configuration as users write it: types only, so the public declarations stop here.
@@ -38,11 +38,11 @@ export interface TokenProxyConfig {
   name?: string;
   /** Where the access token goes: same-origin path prefixes (`'/api'`) or `{ origin, pathPrefix }`. Required. */
   api: ReadonlyArray<string | ApiScope>;
-  /** The token endpoint URL (absolute, or relative to the worker's origin). Required. */
-  tokenEndpoint: string;
+  /** The token endpoint URL (absolute, or relative to the worker's origin). Required, unless `signIn`'s discovery names it. */
+  tokenEndpoint?: string;
   /** Sent as `client_id` in refresh requests when set. */
   clientId?: string;
-  /** RFC 7009 revocation endpoint; when set, `logout()` revokes the refresh token once the session is cleared. */
+  /** RFC 7009 revocation endpoint; when set (or named by `signIn`'s discovery), `logout()` revokes the refresh token once the session is cleared. */
   revocationEndpoint?: string;
   /** Refresh this many seconds before expiry; capped at half the token's lifetime. Default 60. */
   refreshSkewSeconds?: number;
@@ -77,6 +77,8 @@ export interface TokenProxyConfig {
   /** DPoP (RFC 9449): `dpopProofs()`. Tokens bound to a key pair whose private half cannot leave the
    * browser. Off by default; a `token_type: DPoP` login is refused without it. */
   dpop?: DpopFeature | false;
+  /** Sign-in run by the worker: `oidcSignIn(options)` (OIDC authorization code + PKCE, with discovery). Off by default. */
+  signIn?: SignInFeature | false;
 }
 
 export interface InstallOptions {

@@ -30,11 +30,14 @@ export interface DpopProver {
    * fresh proof when the server answers that it wants a new nonce.
    */
   send(fetchFn: typeof fetch, build: () => Request, accessToken?: string): Promise<Response>;
+  /** The key pair itself (its private half non-extractable), for a flow that makes its own proofs (sign-in's code exchange). */
+  keyPair(): Promise<CryptoKeyPair>;
 }
 
 /** `captureLogins()`: the page's own token requests, whose answers become the session. */
 export interface CaptureContext {
-  tokenEndpoint: string;
+  /** The configured token endpoint; undefined when it comes from sign-in's discovery. */
+  tokenEndpoint: string | undefined;
   origin: string;
   engine: Pick<RefreshEngine, 'login'>;
 }
@@ -80,11 +83,47 @@ export interface OutboxRuntime {
   list(): Promise<OutboxEntrySummary[]>;
 }
 
+/** `oidcSignIn()`: the authorization code flow, run by the worker. */
+export interface SignInContext {
+  /** The endpoints the config names: they win over discovery's. */
+  configured: { tokenEndpoint: string | undefined; revocationEndpoint: string | undefined };
+  db: Database;
+  fetch: typeof fetch;
+  origin: string;
+  /** The app's root (the registration scope): where a callback that belongs to no sign-in lands. */
+  appUrl: string;
+  now: () => number;
+  newId: () => string;
+  dpop: DpopProver | null;
+}
+
+/** Where a completed sign-in goes: the session's owner. (Given per call: the engine is made after sign-in, which
+ * names its token endpoint.) */
+export type SignInSession = Pick<RefreshEngine, 'login' | 'report'>;
+
+export interface SignInRuntime {
+  /** The configured token endpoint, else discovery's. */
+  tokenEndpoint(): Promise<string>;
+  /** The configured revocation endpoint, else discovery's (undefined when the provider has none). */
+  revocationEndpoint(): Promise<string | undefined>;
+  /** A request to the provider failed: fetch discovery again on next use. */
+  failed(): void;
+  /** The page's `signIn(options)`: keeps a new sign-in and answers the authorization URL. */
+  start(options: unknown): Promise<string>;
+  /** A navigation to the redirect URI (the callback, or our hop to the provider's logout); undefined for any other request. */
+  navigation(request: Request, session: SignInSession): Promise<Response> | undefined;
+  /** A page loaded the callback without the worker seeing it: completes it; where to go, or null when `url` is no callback. */
+  complete(url: string, session: SignInSession): Promise<string | null>;
+  /** Where the page goes to end the session at the provider (through our hop), or undefined when it has no end-session endpoint. */
+  endSession(idToken: string | undefined): Promise<string | undefined>;
+}
+
 interface Contracts {
   storage: [StorageContext, StorageBackend];
   dpop: [DpopContext, DpopProver];
   capture: [CaptureContext, LoginCapture];
   outbox: [OutboxContext, OutboxRuntime];
+  signIn: [SignInContext, SignInRuntime];
 }
 type Name = keyof Contracts;
 type Startable<N extends Name> = Feature<N> & { start(context: Contracts[N][0]): Contracts[N][1] };

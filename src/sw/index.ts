@@ -18,7 +18,7 @@ import { requestRefresh } from './refresh-request.js';
 import { resolveConfig } from './resolved-config.js';
 import { revokeSession } from './revocation.js';
 import { serveFacade } from './rpc.js';
-import type { StorageBackend } from './session.js';
+import type { Session, StorageBackend } from './session.js';
 import { openDatabase } from './storage/database.js';
 import { persistedKeys } from './storage/key-store.js';
 import { createSealedSessionStore } from './storage/sealed-session-store.js';
@@ -27,11 +27,12 @@ import { webLock } from './web-lock.js';
 
 // The public surface, by name: everything else in this folder is internal.
 export type { ApiScope, InstallOptions, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
-export type { CaptureFeature, DpopFeature, OutboxFeature, StorageFeature } from './feature.js';
+export type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature } from './feature.js';
 export { captureLogins, type CaptureOptions } from './features/login-capture.js';
 export { dpopProofs } from './features/dpop/dpop-proofs.js';
 export { memoryStorage } from './features/memory-storage.js';
 export { offlineOutbox, type OutboxOptions } from './features/outbox/offline-outbox.js';
+export { oidcSignIn, type OidcSignInOptions } from './features/sign-in/oidc-sign-in.js';
 export { TokenProxyError, type TokenProxyErrorOptions } from '../shared/errors.js';
 export type { ErrorCode, ErrorInfo, TokenResponse } from '../shared/protocol.js';
 
@@ -59,10 +60,19 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const keys = persistedKeys(db);
   const storage: StorageBackend = startFeature(config.storage, { db }) ?? { sessions: createSealedSessionStore(db, keys), keys };
   const dpop = startFeature(config.dpop, { keys: storage.keys, now, newId });
+  const appUrl = self.registration.scope;
+  const signIn = startFeature(config.signIn, { configured: config, db, fetch: fetchFn, origin, appUrl, now, newId, dpop });
+  // Without sign-in, resolveConfig made sure a token endpoint is named.
+  const tokenEndpoint = signIn ? signIn.tokenEndpoint : config.tokenEndpoint!;
+  const revocationEndpoint = signIn ? signIn.revocationEndpoint : async () => config.revocationEndpoint;
 
   const engine = createRefreshEngine({
     store: storage.sessions,
-    refresh: (refreshToken) => requestRefresh(config, fetchFn, refreshToken, now, dpop ?? undefined),
+    async refresh(refreshToken) {
+      const outcome = await requestRefresh({ ...config, tokenEndpoint }, fetchFn, refreshToken, now, dpop ?? undefined);
+      if (outcome.kind === 'transient') signIn?.failed(); // discovery may be stale: look it up again next time
+      return outcome;
+    },
     now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     withLock: webLock(names.refreshLock),
@@ -74,6 +84,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     maxRetryDelayMs: config.maxRetryDelayMs,
     dpop: dpop !== null,
   });
+  // The database was deleted or the site's data cleared: a session we held is gone.
+  db.onCleared(() => void engine.storageCleared());
   // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
   const sessionChanges: readonly unknown[] = ['logged-in', 'logged-out', 'refreshed'] satisfies Array<SessionEvent['type']>;
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | null>) => {
@@ -96,14 +108,15 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   });
   const proxyDeps: ProxyDeps = { ...sender, outbox };
   const capture = startFeature(config.capture, { tokenEndpoint: config.tokenEndpoint, origin, engine });
-  // The OAuth endpoints never get the access token, even when they sit under an API prefix; page calls
-  // to them go through forwardTokenRequest instead.
-  const revocation = config.revocationEndpoint === undefined ? [] : [config.revocationEndpoint];
-  const tokenRoutes = [...new Set([config.tokenEndpoint, ...revocation, ...(capture?.endpoints ?? [])])];
+  // The configured OAuth endpoints never get the access token, even when they sit under an API prefix;
+  // page calls to them go through forwardTokenRequest instead. (Discovered ones are the worker's own to call.)
+  const configured = [config.tokenEndpoint, config.revocationEndpoint, ...(capture?.endpoints ?? [])].filter((url) => url !== undefined);
+  const tokenRoutes = [...new Set(configured)];
   const tokenRouteOf = routeMatcher(tokenRoutes);
   const isApi = createApiMatcher(config.scopes, tokenRoutes);
 
-  const facade = createFacade(engine, outbox, (session) => revokeSession(config, fetchFn, session, now), now);
+  const revoke = (session: Session) => revokeSession(config, revocationEndpoint, fetchFn, session, now);
+  const facade = createFacade({ engine, outbox, signIn, revoke, now });
   // Open the database and read the session while the script starts, before the first request needs it.
   void engine.load().catch(() => undefined);
 
@@ -121,6 +134,14 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
       event.respondWith(response);
       outbox?.wake(event, response);
       return;
+    }
+    if (request.mode === 'navigate') {
+      const answer = signIn?.navigation(request, engine);
+      if (answer) {
+        // (Writes waiting for this session go out with the landing page's first successful API call.)
+        event.respondWith(answer);
+        return;
+      }
     }
     const route = request.method !== 'GET' && request.mode !== 'navigate' ? tokenRouteOf(request.url) : undefined;
     if (route !== undefined) {

@@ -1,5 +1,5 @@
 import type { ErrorInfo, LogoutReason, SessionEvent, SessionStatus } from '../shared/protocol.js';
-import { TokenProxyError } from '../shared/errors.js';
+import { messageOf, TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse } from '../shared/token-response.js';
 import type { TokenSet } from '../shared/token-response.js';
 import type { Session, SessionStore } from './session.js';
@@ -68,6 +68,10 @@ export interface RefreshEngine {
   invalidate(): void;
   /** `hook` is awaited whenever a session ends, before anyone hears of it (the outbox drops that session's writes). */
   onEnded(hook: () => Promise<void>): void;
+  /** The store lost its records (database deleted, site data cleared): a session we held has ended. */
+  storageCleared(): Promise<void>;
+  /** Something the pages should know failed: kept as `status().lastError` and told to every tab. */
+  report(code: ErrorInfo['code'], message: string): void;
   status(): Promise<SessionStatus>;
 }
 
@@ -89,9 +93,23 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   let misconfigured = false;
   let lastError: ErrorInfo | undefined;
   const endHooks: Array<() => Promise<void>> = [];
-  const ended = async () => {
-    for (const hook of endHooks) await hook();
-  };
+
+  /** The session ended: the hooks run (a failing one does not keep the tabs from hearing it), then every tab hears why. */
+  async function ended(reason: LogoutReason): Promise<void> {
+    for (const hook of endHooks) await hook().catch(storageFailed);
+    emit({ type: 'logged-out', at: now(), reason });
+  }
+
+  /** Storage failed us: said once (to `status()` and every tab) until it works again. */
+  function storageFailed(error: unknown): void {
+    if (lastError?.code !== 'storage-unavailable') report('storage-unavailable', `storage failed: ${messageOf(error)}`);
+  }
+  /** `work`'s value, or `fallback` when storage failed (and said so). */
+  const orElse = <T>(work: Promise<T>, fallback: T): Promise<T> =>
+    work.catch((error: unknown) => {
+      storageFailed(error);
+      return fallback;
+    });
 
   const skewFor = (session: Session) => (session.lifetimeMs === null ? deps.skewMs : Math.min(deps.skewMs, session.lifetimeMs / 2));
 
@@ -105,12 +123,15 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     loading ??= readStored().then(
       (session) => {
         loading = null;
+        if (lastError?.code === 'storage-unavailable') lastError = undefined; // storage works again
         if (cache === undefined) cache = session;
         return cache;
       },
       (error: unknown) => {
+        // Not kept: the next use tries again. Meanwhile nobody is logged in, so requests go without a token.
         loading = null;
-        throw error;
+        storageFailed(error);
+        return null;
       },
     );
     return loading;
@@ -118,11 +139,8 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
 
   async function readStored(): Promise<Session | null> {
     const session = await store.read();
-    if (session === null && (await store.wasLost?.())) {
-      // Memory-only mode: the session died with the previous worker instance. Say so, once, to every tab.
-      await ended();
-      emit({ type: 'logged-out', at: now(), reason: 'worker-restarted' });
-    }
+    // Memory-only mode: the session died with the previous worker instance. Say so, once, to every tab.
+    if (session === null && (await store.wasLost?.())) await ended('worker-restarted');
     return session;
   }
 
@@ -136,8 +154,9 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   }
 
   async function refreshHoldingLock(seenAccessToken: string, force: boolean): Promise<Session | null> {
-    // Another worker version (or an earlier flight) may have rotated while we waited for the lock.
-    const stored = await store.read();
+    // Another worker version (or an earlier flight) may have rotated while we waited for the lock. When
+    // storage fails, what this worker holds is all there is.
+    const stored = await orElse(store.read(), cache ?? null);
     cache = stored;
     if (stored === null) return null;
     const moved = stored.accessToken !== seenAccessToken;
@@ -161,7 +180,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
           return end('refresh-rejected', stored);
         case 'misconfigured':
           misconfigured = true;
-          report('refresh-misconfigured', `token endpoint refused the refresh request: ${describeOAuthError(outcome)}`);
+          report('refresh-misconfigured', `refresh refused: ${describeOAuthError(outcome)}`);
           return stored;
         case 'transient': {
           // Offline: no backoff and no block, so the first request after the network returns refreshes.
@@ -169,7 +188,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
           const delay = outcome.retryAfterMs ?? Math.min(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1), deps.maxRetryDelayMs);
           if (attempt >= deps.attempts || delay > deps.maxRetryDelayMs) {
             blockedUntil = now() + delay;
-            report('refresh-unavailable', `refresh failed ${attempt} time(s), last: ${outcome.reason}`);
+            report('refresh-unavailable', `refresh failed ${attempt}×: ${outcome.reason}`);
             return stored;
           }
           await deps.sleep(delay);
@@ -192,11 +211,14 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       next.refreshExpiresAt = previous.refreshExpiresAt;
     }
     if (tokens.scope === undefined && previous.scope !== undefined) next.scope = previous.scope;
-    // Saved before anyone waiting on this flight goes on; lost only if the session ended meanwhile.
-    if (!(await store.replace(previous, next))) return (cache = await store.read());
+    if (tokens.idToken === undefined && previous.idToken !== undefined) next.idToken = previous.idToken;
+    // Saved before anyone waiting on this flight goes on; lost only if the session ended meanwhile. If
+    // storage fails, this worker still holds the new pair: the old refresh token is dead at the server.
+    const saved = await orElse<boolean | 'in memory only'>(store.replace(previous, next), 'in memory only');
+    if (!saved) return (cache = await store.read().catch(() => null));
     cache = next;
     blockedUntil = 0;
-    lastError = undefined;
+    if (saved === true) lastError = undefined;
     const event: SessionEvent = { type: 'refreshed', at: now(), refreshCount: next.refreshCount };
     if (next.expiresAt !== null) event.expiresAt = next.expiresAt;
     emit(event);
@@ -204,10 +226,9 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   }
 
   async function end(reason: LogoutReason, expected: Session): Promise<null> {
-    if (await store.replace(expected, null)) {
+    if (await orElse(store.replace(expected, null), true)) {
       cache = null;
-      await ended();
-      emit({ type: 'logged-out', at: now(), reason });
+      await ended(reason);
     } else {
       cache = undefined;
     }
@@ -221,6 +242,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   }
 
   async function status(): Promise<SessionStatus> {
+    // (load() never rejects: a storage failure reads as logged out, with the failure in lastError)
     const session = await load();
     const result: SessionStatus = { loggedIn: session !== null, refreshCount: session?.refreshCount ?? 0 };
     if (session?.expiresAt != null) result.expiresAt = session.expiresAt;
@@ -252,10 +274,15 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     async login(response) {
       const tokens = parseTokenResponse(response, now());
       if (tokens.tokenType === 'DPoP' && !deps.dpop) {
-        throw new TokenProxyError('invalid-token-response', 'token_type: DPoP needs `dpop: dpopProofs()` in the worker', { field: 'token_type' });
+        throw new TokenProxyError('invalid-token-response', 'token_type: DPoP needs dpopProofs()', { field: 'token_type' });
       }
       const session: Session = { ...tokens, id: deps.newId(), version: 0, refreshCount: 0 };
-      await store.write(session);
+      try {
+        await store.write(session);
+      } catch (error) {
+        storageFailed(error);
+        throw new TokenProxyError('storage-unavailable', `session not stored: ${messageOf(error)}`, { cause: error });
+      }
       cache = session;
       misconfigured = false;
       blockedUntil = 0;
@@ -268,11 +295,10 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     },
     async logout(reason) {
       const previous = await load();
-      await store.clear();
+      await store.clear().catch(storageFailed);
       cache = null;
       if (previous === null) return null; // already logged out: nothing ended, nothing to tell the tabs
-      await ended();
-      emit({ type: 'logged-out', at: now(), reason });
+      await ended(reason);
       return previous;
     },
     invalidate() {
@@ -280,6 +306,12 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     },
     onEnded(hook) {
       endHooks.push(hook);
+    },
+    report,
+    async storageCleared() {
+      const held = cache;
+      cache = undefined; // read again: the store starts empty
+      if (held) await ended('storage-cleared');
     },
     status,
   };

@@ -5,8 +5,9 @@ import type { DpopProver } from './feature-contracts.js';
 import { parseRetryAfter } from './http.js';
 import type { RefreshOutcome } from './refresh-engine.js';
 
-/** What the token endpoint's I/O needs to know; the resolved config extends it. */
-export interface RefreshEndpoint extends RefreshRequestContext {
+/** What the token endpoint's I/O needs to know besides its URL; the resolved config extends it. */
+export interface RefreshEndpoint {
+  clientId: string | undefined;
   refreshRequest: RefreshRequestShape | ((refreshToken: string, context: RefreshRequestContext) => Request | Promise<Request>);
   parseRefreshResponse: (response: Response) => Promise<unknown>;
   /** OAuth error codes that mean the refresh token is dead (`invalid_grant` and the configured ones). */
@@ -14,7 +15,7 @@ export interface RefreshEndpoint extends RefreshRequestContext {
   refreshTimeoutMs: number;
 }
 
-export async function buildRefreshRequest(config: RefreshEndpoint, refreshToken: string): Promise<Request> {
+export async function buildRefreshRequest(config: RefreshEndpoint & RefreshRequestContext, refreshToken: string): Promise<Request> {
   const shape = config.refreshRequest;
   if (typeof shape === 'function') return shape(refreshToken, { tokenEndpoint: config.tokenEndpoint, clientId: config.clientId });
   const fields: Record<string, string> = { grant_type: 'refresh_token' };
@@ -56,7 +57,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
       json = await config.parseRefreshResponse(response);
     } catch {
       // A 2xx that is not JSON is a proxy or captive portal answering, not the token endpoint.
-      return { kind: 'transient', reason: `token endpoint answered ${status} with a body that is not JSON` };
+      return { kind: 'transient', reason: `token endpoint: ${status} without JSON` };
     }
     try {
       return { kind: 'ok', tokens: parseTokenResponse(json, now) };
@@ -66,7 +67,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
     }
   }
   if (status >= 500 || status === 429 || status === 408) {
-    const outcome: RefreshOutcome = { kind: 'transient', reason: `token endpoint answered ${status}` };
+    const outcome: RefreshOutcome = { kind: 'transient', reason: `token endpoint: ${status}` };
     const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), now);
     if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
     return outcome;
@@ -79,23 +80,25 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
   return { kind: 'misconfigured', ...base };
 }
 
-/** One refresh request with its timeout; network errors and timeouts become `transient`. */
+/** One refresh request with its timeout; network errors, timeouts and a failed endpoint lookup become `transient`. */
 export async function requestRefresh(
-  config: RefreshEndpoint,
+  config: RefreshEndpoint & { tokenEndpoint: string | (() => Promise<string>) },
   fetchFn: typeof fetch,
   refreshToken: string,
   now: () => number,
   prover?: DpopProver,
 ): Promise<RefreshOutcome> {
-  const request = await buildRefreshRequest(config, refreshToken);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), config.refreshTimeoutMs);
-  const build = () => new Request(request.clone(), { signal: abort.signal });
   try {
+    // A token endpoint from discovery is looked up first: a failed lookup is a passing failure too.
+    const { tokenEndpoint } = config;
+    const request = await buildRefreshRequest({ ...config, tokenEndpoint: typeof tokenEndpoint === 'string' ? tokenEndpoint : await tokenEndpoint() }, refreshToken);
+    const build = () => new Request(request.clone(), { signal: abort.signal });
     const response = prover ? await prover.send(fetchFn, build) : await fetchFn(build());
     return await classifyRefreshResponse(config, response, now());
   } catch (error) {
-    if (abort.signal.aborted) return { kind: 'transient', reason: `token endpoint did not answer within ${config.refreshTimeoutMs} ms` };
+    if (abort.signal.aborted) return { kind: 'transient', reason: `token endpoint: no answer in ${config.refreshTimeoutMs} ms` };
     return { kind: 'transient', reason: `network error: ${messageOf(error)}` };
   } finally {
     clearTimeout(timer);

@@ -1,10 +1,12 @@
 import type { ApiScope, RefreshRequestShape, TokenProxyConfig } from './config.js';
-import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type StorageFeature } from './feature.js';
+import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type SignInFeature, type StorageFeature } from './feature.js';
 import type { RefreshEndpoint } from './refresh-request.js';
 
 /** The config checked, with every default filled in. */
 export interface ResolvedConfig extends RefreshEndpoint {
   name: string | undefined;
+  /** Undefined only with `signIn`: discovery names it. */
+  tokenEndpoint: string | undefined;
   scopes: readonly ApiScope[];
   revocationEndpoint: string | undefined;
   refreshSkewMs: number;
@@ -16,6 +18,7 @@ export interface ResolvedConfig extends RefreshEndpoint {
   storage: StorageFeature | null;
   capture: CaptureFeature | null;
   dpop: DpopFeature | null;
+  signIn: SignInFeature | null;
 }
 
 /** `value` when it is one of `allowed` (the first is the default), else an invalid-config error. */
@@ -48,7 +51,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
   return {
     name: config.name,
     scopes: config.api.map((entry) => normaliseScope(entry, selfOrigin)),
-    tokenEndpoint: absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin),
+    tokenEndpoint: config.tokenEndpoint === undefined && config.signIn ? undefined : absoluteUrl(config.tokenEndpoint, 'tokenEndpoint', selfOrigin),
     clientId: config.clientId,
     revocationEndpoint:
       config.revocationEndpoint === undefined ? undefined : absoluteUrl(config.revocationEndpoint, 'revocationEndpoint', selfOrigin),
@@ -65,6 +68,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     outbox: feature(config.outbox, 'outbox', 'offlineOutbox(options)'),
     capture: feature(config.capture, 'capture', 'captureLogins(options)'),
     dpop: feature(config.dpop, 'dpop', 'dpopProofs()'),
+    signIn: feature(config.signIn, 'signIn', 'oidcSignIn(options)'),
   };
 }
 
@@ -76,7 +80,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
 function feature<N extends string>(value: Feature<N> | false | null | undefined, name: N, factory: string): Feature<N> | null {
   if (value === undefined || value === null || value === false) return null;
   const made = value as Partial<Feature<N>> & { start?: unknown };
-  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, `must be ${factory} from sw-token-proxy/sw, or left out`);
+  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, `must be ${factory}, or left out`);
   return value;
 }
 

@@ -2,9 +2,8 @@ import { messageOf } from '../shared/errors.js';
 import type { LogoutResult } from '../shared/protocol.js';
 import type { Session } from './session.js';
 
-/** What revocation needs of the config. */
-export interface RevocationEndpoint {
-  revocationEndpoint: string | undefined;
+/** What revocation needs of the config besides the endpoint. */
+export interface RevocationOptions {
   clientId: string | undefined;
   /** The revocation request's timeout, as for refreshes. */
   refreshTimeoutMs: number;
@@ -12,19 +11,21 @@ export interface RevocationEndpoint {
 
 /** RFC 7009: revoke the refresh token (or, without one, the access token). Failure is reported, not thrown. */
 export async function revokeSession(
-  config: RevocationEndpoint,
+  config: RevocationOptions,
+  endpoint: () => Promise<string | undefined>,
   fetchFn: typeof fetch,
   session: Session,
   now: () => number,
 ): Promise<LogoutResult> {
-  if (config.revocationEndpoint === undefined) return { revoked: false };
+  const revocationEndpoint = await endpoint().catch(() => undefined);
+  if (revocationEndpoint === undefined) return { revoked: false };
   const fields: Record<string, string> = session.refreshToken
     ? { token: session.refreshToken, token_type_hint: 'refresh_token' }
     : { token: session.accessToken, token_type_hint: 'access_token' };
   if (config.clientId !== undefined) fields['client_id'] = config.clientId;
   const failed = (message: string): LogoutResult => ({ revoked: false, error: { code: 'revocation-failed', message, at: now() } });
   try {
-    const response = await fetchFn(config.revocationEndpoint, {
+    const response = await fetchFn(revocationEndpoint, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
@@ -33,8 +34,8 @@ export async function revokeSession(
       signal: AbortSignal.timeout(config.refreshTimeoutMs),
     });
     // 200 even for unknown tokens (RFC 7009 §2.2); anything else means the token may still be alive.
-    return response.ok ? { revoked: true } : failed(`revocation answered ${response.status}: the token may still be valid`);
+    return response.ok ? { revoked: true } : failed(`revocation: ${response.status}, the token may still be valid`);
   } catch (error) {
-    return failed(`revocation request failed: ${messageOf(error)}`);
+    return failed(`revocation failed: ${messageOf(error)}`);
   }
 }

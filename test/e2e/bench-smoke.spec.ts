@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FIGURES = ['1a', '1b', '1c', '1d', '2a', '2b', '3a', '3b', '3c', '4', '5', '6', '7a', '7b', '7c', '7d', '7e', '7f', '7g'];
+const FIGURES = ['1a', '1b', '1c', '1d', '2a', '2b', '3a', '3b', '3c', '4', '5', '6', '7a', '7b', '7c', '7d', '7e', '7f', '7g', '7h'];
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

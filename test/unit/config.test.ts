@@ -12,7 +12,7 @@ describe('the API allow-list', () => {
     { api: ['/api/', { origin: 'https://api.example.com', pathPrefix: '/v1' }], tokenEndpoint: '/oauth/token' },
     SELF,
   );
-  const isApi = createApiMatcher(config.scopes, [config.tokenEndpoint]);
+  const isApi = createApiMatcher(config.scopes, [config.tokenEndpoint!]);
 
   it.each([
     ['https://app.example.com/api', true],
@@ -42,7 +42,7 @@ describe('the API allow-list', () => {
 
   it('never matches the token endpoint even when it sits under an API prefix', () => {
     const c = resolveConfig({ api: ['/'], tokenEndpoint: '/oauth/token' }, SELF);
-    const m = createApiMatcher(c.scopes, [c.tokenEndpoint]);
+    const m = createApiMatcher(c.scopes, [c.tokenEndpoint!]);
     expect(m('https://app.example.com/oauth/token')).toBe(false);
     expect(m('https://app.example.com/oauth/token?x')).toBe(false);
     expect(m('https://app.example.com/anything')).toBe(true);

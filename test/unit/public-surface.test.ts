@@ -53,17 +53,18 @@ describe('the public surface', () => {
       'sw/features/login-capture.d.ts',
       'sw/features/memory-storage.d.ts',
       'sw/features/outbox/offline-outbox.d.ts',
+      'sw/features/sign-in/oidc-sign-in.d.ts',
       'sw/index.d.ts',
     ]);
   });
 
   it('sw-token-proxy/sw exports exactly its list', () => {
-    expect(Object.keys(worker).sort()).toEqual(['TokenProxyError', 'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox']);
+    expect(Object.keys(worker).sort()).toEqual(['TokenProxyError', 'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn']);
     expect(exportedNames('sw/index.d.ts')).toEqual(
       [
-        'ApiScope', 'CaptureFeature', 'CaptureOptions', 'DpopFeature', 'ErrorCode', 'ErrorInfo', 'InstallOptions', 'OutboxFeature', 'OutboxOptions',
-        'RefreshRequestContext', 'RefreshRequestShape', 'StorageFeature', 'TokenProxyConfig', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
-        'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox',
+        'ApiScope', 'CaptureFeature', 'CaptureOptions', 'DpopFeature', 'ErrorCode', 'ErrorInfo', 'InstallOptions', 'OidcSignInOptions', 'OutboxFeature', 'OutboxOptions',
+        'RefreshRequestContext', 'RefreshRequestShape', 'SignInFeature', 'StorageFeature', 'TokenProxyConfig', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
+        'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn',
       ].sort(),
     );
   });
@@ -73,7 +74,7 @@ describe('the public surface', () => {
     expect(exportedNames('client/index.d.ts')).toEqual(
       [
         'ErrorCode', 'ErrorInfo', 'LogoutOptions', 'LogoutReason', 'LogoutResult', 'OutboxEntrySummary', 'RegisterOptions', 'ReplayFailureReason', 'ReplayReport',
-        'SessionEvent', 'SessionEventOf', 'SessionEventType', 'SessionStatus', 'TokenProxy', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
+        'SessionEvent', 'SessionEventOf', 'SessionEventType', 'SessionStatus', 'SignInOptions', 'TokenProxy', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
         'registerTokenProxy',
       ].sort(),
     );

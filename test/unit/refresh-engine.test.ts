@@ -357,3 +357,67 @@ describe('offline', () => {
     expect(h.presented).toHaveLength(2);
   });
 });
+
+describe('storage failures end in a clear state', () => {
+  /** A store that fails (as IndexedDB does when it cannot open) while `broken` says so. */
+  function flakyStore() {
+    const inner = createMemorySessionStore();
+    const control = { broken: false };
+    const fail = () => Promise.reject(new DOMException('the database cannot be opened', 'VersionError'));
+    const store: SessionStore = {
+      read: () => (control.broken ? fail() : inner.read()),
+      write: (session) => (control.broken ? fail() : inner.write(session)),
+      replace: (expected, next) => (control.broken ? fail() : inner.replace(expected, next)),
+      clear: () => (control.broken ? fail() : inner.clear()),
+    };
+    return { store, control };
+  }
+
+  it('an unreadable store reads as logged out, says so once, and recovers when storage works again', async () => {
+    const { store, control } = flakyStore();
+    const h = createHarness((_, { clock }) => okOutcome(clock), { store });
+    control.broken = true;
+    expect(await h.engine.sessionForRequest()).toBeNull();
+    expect(await h.engine.sessionForRequest()).toBeNull();
+    const status = await h.engine.status();
+    expect(status).toMatchObject({ loggedIn: false, lastError: { code: 'storage-unavailable' } });
+    expect(h.events.filter((e) => e.type === 'error')).toHaveLength(1);
+    control.broken = false;
+    expect((await h.engine.status()).lastError).toBeUndefined();
+  });
+
+  it('a login that cannot be stored fails with storage-unavailable, keeping the cause', async () => {
+    const { store, control } = flakyStore();
+    const h = createHarness((_, { clock }) => okOutcome(clock), { store });
+    control.broken = true;
+    await expect(h.engine.login(loginResponse(300))).rejects.toMatchObject({ code: 'storage-unavailable', cause: expect.objectContaining({ name: 'VersionError' }) });
+    expect(h.events.map((e) => e.type)).not.toContain('logged-in');
+  });
+
+  it('a rotation that cannot be saved is still used by this worker: the old refresh token is dead at the server', async () => {
+    const { store, control } = flakyStore();
+    const h = createHarness((_, { clock }) => okOutcome(clock), { store });
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    control.broken = true;
+    const refreshed = await h.engine.sessionForRequest();
+    expect(refreshed?.refreshToken).toMatch(/^rt-\d+$/);
+    expect(h.engine.ready()?.accessToken).toBe(refreshed?.accessToken);
+    expect((await h.engine.status()).lastError?.code).toBe('storage-unavailable');
+  });
+
+  it('a cleared store ends the session held: every tab hears storage-cleared once, the end hooks run', async () => {
+    let ended = 0;
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    h.engine.onEnded(async () => {
+      ended++;
+    });
+    await h.engine.login(loginResponse(300));
+    await h.store.clear(); // the database was deleted under the worker
+    await h.engine.storageCleared();
+    await h.engine.storageCleared(); // nothing held any more: nothing more to say
+    expect(h.events.filter((e) => e.type === 'logged-out')).toEqual([expect.objectContaining({ reason: 'storage-cleared' })]);
+    expect(ended).toBe(1);
+    expect(await h.engine.sessionForRequest()).toBeNull();
+  });
+});

@@ -5,8 +5,10 @@ import { parseRetryAfter } from '../../src/sw/http.js';
 import { buildRefreshRequest, classifyRefreshResponse, requestRefresh } from '../../src/sw/refresh-request.js';
 
 const NOW = 1_700_000_000_000;
-const config = (extra: Partial<TokenProxyConfig> = {}) =>
-  resolveConfig({ api: ['/api'], tokenEndpoint: '/oauth/token', clientId: 'app', ...extra }, 'https://app.test');
+const config = (extra: Partial<TokenProxyConfig> = {}) => {
+  const resolved = resolveConfig({ api: ['/api'], tokenEndpoint: '/oauth/token', clientId: 'app', ...extra }, 'https://app.test');
+  return { ...resolved, tokenEndpoint: resolved.tokenEndpoint! };
+};
 const jsonResponse = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 
@@ -89,6 +91,19 @@ describe('requestRefresh', () => {
     expect(outcome).toEqual({ kind: 'transient', reason: 'network error: Failed to fetch' });
   });
 
+  it('looks a discovered token endpoint up first; a failed lookup is a passing failure, and nothing is sent', async () => {
+    const sent: string[] = [];
+    const fetchFn = async (input: RequestInfo | URL) => {
+      sent.push((input as Request).url);
+      return new Response(JSON.stringify({ access_token: 'a' }), { headers: { 'Content-Type': 'application/json' } });
+    };
+    const found = await requestRefresh({ ...config(), tokenEndpoint: async () => 'https://id.test/token' }, fetchFn, 'rt', () => NOW);
+    expect([found.kind, sent]).toEqual(['ok', ['https://id.test/token']]);
+    const lost = await requestRefresh({ ...config(), tokenEndpoint: () => Promise.reject(new TypeError('Failed to fetch')) }, fetchFn, 'rt', () => NOW);
+    expect(lost).toEqual({ kind: 'transient', reason: 'network error: Failed to fetch' });
+    expect(sent).toHaveLength(1);
+  });
+
   it('aborts a request that hangs after refreshTimeoutMs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     let signal: AbortSignal | undefined;
@@ -101,6 +116,6 @@ describe('requestRefresh', () => {
     await vi.advanceTimersByTimeAsync(3999);
     expect(signal?.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(await pending).toEqual({ kind: 'transient', reason: 'token endpoint did not answer within 4000 ms' });
+    expect(await pending).toEqual({ kind: 'transient', reason: 'token endpoint: no answer in 4000 ms' });
   });
 });

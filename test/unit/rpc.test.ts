@@ -13,6 +13,8 @@ const facade: WorkerFacade = {
     throw new Error('disk on fire');
   },
   replayOutbox: async () => ({ ok: true, value: { replayed: 0, failed: 0, remaining: 0 } }),
+  signIn: async () => ({ ok: true, value: 'https://id.test/authorize' }),
+  completeSignIn: async () => ({ ok: true, value: null }),
 };
 
 /** Resolves when `port`'s other end has closed (Node's MessagePort says so with a 'close' event). */
@@ -79,7 +81,7 @@ describe('the real comlink.wrap, as pages use it, against serveFacade', () => {
 
   it('login, status and logout round trips', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
-    const served = createFacade(h.engine, null, async () => ({ revoked: true }), () => 1);
+    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: true }), now: () => 1 });
     const login = connect(served);
     expect(await login.remote.login(loginResponse(300))).toEqual({ ok: true, value: expect.objectContaining({ loggedIn: true, refreshCount: 0 }) });
     await login.answered; // the worker's waitUntil ends with the first answer
@@ -93,7 +95,7 @@ describe('the real comlink.wrap, as pages use it, against serveFacade', () => {
 
   it('a typed error arrives as data with its code', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
-    const served = createFacade(h.engine, null, async () => ({ revoked: false }), () => 7);
+    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: false }), now: () => 7 });
     expect(await connect(served).remote.login({ token_type: 'Bearer' } as never)).toEqual({
       ok: false,
       error: { code: 'invalid-token-response', field: 'access_token', message: expect.stringContaining('access_token'), at: 7 },

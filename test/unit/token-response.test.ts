@@ -48,13 +48,18 @@ describe('expiry is normalised once, at receipt', () => {
   it('reads token_type in any case, defaulting to Bearer, and ignores unknown fields', () => {
     expect(parseTokenResponse({ access_token: 'x' }, NOW).tokenType).toBe('Bearer');
     expect(parseTokenResponse({ access_token: 'x', token_type: 'bearer' }, NOW).tokenType).toBe('Bearer');
-    expect(parseTokenResponse({ access_token: 'x', token_type: 'dpop', id_token: 'y', extra: { deep: [1] } }, NOW)).toEqual({
+    expect(parseTokenResponse({ access_token: 'x', token_type: 'dpop', extra: { deep: [1] } }, NOW)).toEqual({
       accessToken: 'x',
       tokenType: 'DPoP',
       expiresAt: null,
       lifetimeMs: null,
       refreshExpiresAt: null,
     });
+  });
+
+  it('keeps the ID token (for the logout hint), checked like the other tokens', () => {
+    expect(parseTokenResponse({ access_token: 'x', id_token: 'y' }, NOW).idToken).toBe('y');
+    expect(() => parseTokenResponse({ access_token: 'x', id_token: 'with space' }, NOW)).toThrow(expect.objectContaining({ field: 'id_token' }));
   });
 });
 

@@ -22,7 +22,7 @@ export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
   const extra = options.endpoints ?? [];
   if (!Array.isArray(extra)) invalidConfig('capture.endpoints', 'must be an array of URLs');
   const start = ({ tokenEndpoint, origin, engine }: CaptureContext): LoginCapture => ({
-    endpoints: [tokenEndpoint, ...extra.map((url, i) => absoluteUrl(url, `capture.endpoints[${i}]`, origin))],
+    endpoints: [...(tokenEndpoint === undefined ? [] : [tokenEndpoint]), ...extra.map((url, i) => absoluteUrl(url, `capture.endpoints[${i}]`, origin))],
     async capture(response, onLogin) {
       if (!response.ok) return response;
       let answer: unknown;

@@ -4,10 +4,11 @@ import type { OutboxEntrySummary } from '../../shared/protocol.js';
 /*
  * The worker's one IndexedDB database: its schema, its version and the records it holds. Every store and
  * record type is declared here, next to the version, so a change to any of them is a visible schema change.
- * The 0.2 layout (version 1: session, outbox, meta) is read as it is.
+ * Version 1 (0.2): session, outbox, meta. Version 2 adds signIn and discovery; an upgrade only adds stores,
+ * so a 0.2 database is read as it is.
  */
 
-export const DATABASE_VERSION = 1;
+export const DATABASE_VERSION = 2;
 
 /**
  * The session as stored: id and version in clear for the compare-and-swap, everything else (tokens
@@ -35,6 +36,26 @@ export interface OutboxRecord extends OutboxEntrySummary {
   notBefore: number;
 }
 
+/** A sign-in started by `signIn()` and not yet completed: single use, short-lived (see features/sign-in). */
+export interface SignInRecord {
+  /** The OAuth `state`: the key, and what the callback must bring back. */
+  state: string;
+  nonce: string;
+  /** The PKCE code verifier: never leaves the worker. */
+  codeVerifier: string;
+  /** Where the page lands once signed in (this origin). */
+  returnTo: string;
+  /** Epoch ms when it was made. */
+  createdAt: number;
+}
+
+/** A provider's discovery document (RFC 8414 / OIDC Discovery), as oauth4webapi checked it, and when it was fetched. */
+export interface DiscoveryRecord {
+  issuer: string;
+  metadata: Record<string, unknown>;
+  fetchedAt: number;
+}
+
 export interface ProxySchema extends DBSchema {
   /** One record, key `'current'`. */
   session: { key: string; value: SealedSessionRecord };
@@ -43,37 +64,58 @@ export interface ProxySchema extends DBSchema {
   /** `'session-key'`: the AES-GCM key; `'dpop-key'`: the DPoP key pair (private half non-extractable);
    * `'memory-session'`: the id of a memory-only session (no token). */
   meta: { key: string; value: CryptoKey | CryptoKeyPair | string };
+  /** Keyed by `state`. */
+  signIn: { key: string; value: SignInRecord };
+  /** Keyed by issuer. */
+  discovery: { key: string; value: DiscoveryRecord };
 }
 
 /** The shared connection, opened on first use. */
-export type Database = () => Promise<IDBPDatabase<ProxySchema>>;
+export interface Database {
+  (): Promise<IDBPDatabase<ProxySchema>>;
+  /** `listener` runs when the database was deleted under us or the browser closed it (site data cleared):
+   * whatever was read from it may be gone. */
+  onCleared(listener: () => void): void;
+}
 
 /**
  * Opens the database lazily and keeps one connection. A failed open is not kept, so the next use tries
  * again. When a newer worker version wants to upgrade, ours closes so its upgrade does not hang; when the
- * browser closes it (site data cleared, disk error), the next use opens a fresh one.
+ * database is deleted, or the browser closes it (site data cleared, disk error), ours closes too, the
+ * listeners hear it, and the next use opens a fresh one.
  */
 export function openDatabase(name: string): Database {
   let opening: Promise<IDBPDatabase<ProxySchema>> | null = null;
+  const clearedListeners: Array<() => void> = [];
   const forget = () => (opening = null);
+  const cleared = () => {
+    forget();
+    for (const listener of clearedListeners) listener();
+  };
   const open = async () => {
     const db: IDBPDatabase<ProxySchema> = await openDB<ProxySchema>(name, DATABASE_VERSION, {
       upgrade(upgrading) {
         if (!upgrading.objectStoreNames.contains('session')) upgrading.createObjectStore('session');
         if (!upgrading.objectStoreNames.contains('outbox')) upgrading.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
         if (!upgrading.objectStoreNames.contains('meta')) upgrading.createObjectStore('meta');
+        if (!upgrading.objectStoreNames.contains('signIn')) upgrading.createObjectStore('signIn', { keyPath: 'state' });
+        if (!upgrading.objectStoreNames.contains('discovery')) upgrading.createObjectStore('discovery', { keyPath: 'issuer' });
       },
-      blocking() {
+      blocking(_current, next) {
         db.close();
-        forget();
+        // A newer version only wants to upgrade (it keeps the records); no next version means a deletion.
+        if (next === null) cleared();
+        else forget();
       },
-      terminated: forget,
+      terminated: cleared,
     });
     return db;
   };
   // async: a synchronous throw of indexedDB.open() (SecurityError) becomes a rejection, not cached either
-  return () => (opening ??= open().catch((error: unknown) => {
-    forget();
-    throw error;
-  }));
+  const database = () =>
+    (opening ??= open().catch((error: unknown) => {
+      forget();
+      throw error;
+    }));
+  return Object.assign(database, { onCleared: (listener: () => void) => void clearedListeners.push(listener) });
 }

@@ -20,6 +20,7 @@ export function persistedKeys(db: Database): KeyStore {
       return isKey(raced) ? (raced as K) : made;
     };
     let key: Promise<K> | null = null;
+    db.onCleared(() => (key = null)); // the stored key went with the database: make and keep a new one
     return () =>
       (key ??= load().catch((error: unknown) => {
         key = null;

@@ -24,6 +24,7 @@ export function createSealedSessionStore(db: Database, keys: KeyStore): SessionS
    * refresh request goes out one task sooner.
    */
   let known: Session | null = null;
+  db.onCleared(() => (known = null));
   const isKnown = (sealed: Pick<SealedSessionRecord, 'id' | 'version'>) => known?.id === sealed.id && known.version === sealed.version;
 
   async function unseal(sealed: SealedSessionRecord | undefined): Promise<Session | null> {

@@ -56,6 +56,7 @@ export function createDpopProver(keys: () => Promise<CryptoKeyPair>, now: () => 
   }
 
   const prover: DpopProver = {
+    keyPair: keys,
     async proof(method, url, accessToken) {
       const pair = await keys();
       publicJwk ??= crypto.subtle.exportKey('jwk', pair.publicKey).then(({ kty, crv, x, y }) => ({ kty, crv, x, y }) as JsonWebKey);

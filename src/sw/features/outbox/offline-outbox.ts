@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { messageOf } from '../../../shared/errors.js';
 import { invalidConfig, positive, type OutboxFeature } from '../../feature.js';
 import { defineFeature, type OutboxContext, type OutboxRuntime } from '../../feature-contracts.js';
 import { jsonResponse } from '../../http.js';
@@ -94,7 +95,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       headers.delete('Authorization');
       headers.delete('DPoP');
       const session = await context.engine.load();
-      const summary = await queue.enqueue({
+      const entry = {
         id,
         url: request.url,
         method: request.method,
@@ -104,8 +105,17 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
         idempotencyKey,
         sessionId: session?.id ?? null,
         ...(session?.subject === undefined ? {} : { subject: session.subject }),
+      };
+      const summary = await queue.enqueue(entry).catch((error: unknown) => {
+        // Storage full or failing: the write was not kept, and the page must not believe it was.
+        const at = context.now();
+        context.emit({ type: 'error', at, error: { code: 'storage-unavailable', message: `the offline outbox could not keep a write: ${messageOf(error)}`, at } });
+        return undefined;
       });
-      if (summary === null) return jsonResponse(507, { error: 'outbox_full', error_description: 'the offline outbox is full; the write was not kept' });
+      if (!summary) {
+        const why = summary === null ? 'the offline outbox is full' : 'storage could not keep it';
+        return jsonResponse(507, { error: 'outbox_full', error_description: `${why}; the write was not kept` });
+      }
       // Background Sync (Chromium) replays even with no tab open; elsewhere the other triggers do.
       const sync = (self.registration as SyncRegistration).sync;
       if (sync) waitUntil(sync.register(context.syncTag).catch(() => undefined));
