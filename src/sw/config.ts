@@ -1,5 +1,5 @@
 import type { TokenResponse } from '../shared/protocol.js';
-import type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature } from './feature.js';
+import type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature, StrategiesFeature } from './feature.js';
 
 /*
  * The worker's configuration as users write it: types only, so the public declarations stop here.
@@ -77,6 +77,8 @@ export interface TokenProxyConfig {
   /** DPoP (RFC 9449): `dpopProofs()`. Tokens bound to a key pair whose private half cannot leave the
    * browser. Off by default; a `token_type: DPoP` login is refused without it. */
   dpop?: DpopFeature | false;
+  /** workbox strategies on API routes (caching with tokens): `apiStrategies(routes)`. Off by default. */
+  strategies?: StrategiesFeature | false;
   /** Sign-in run by the worker: `oidcSignIn(options)` (OIDC authorization code + PKCE, with discovery). Off by default. */
   signIn?: SignInFeature | false;
 }

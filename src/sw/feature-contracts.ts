@@ -118,12 +118,26 @@ export interface SignInRuntime {
   endSession(idToken: string | undefined): Promise<string | undefined>;
 }
 
+/** `apiStrategies()`: workbox strategies on API routes, with the session's token. */
+export interface StrategiesContext {
+  engine: Pick<RefreshEngine, 'ready' | 'sessionForRequest' | 'sessionAfterRejection' | 'onEnded'>;
+  sendAuthorized: OutboxContext['sendAuthorized'];
+  isTokenRejected: (response: Response) => boolean;
+  dpop: DpopProver | null;
+}
+
+export interface StrategiesRuntime {
+  /** Answers an API request with the strategy of the first route that matches it; undefined when none does. */
+  handle(event: FetchEvent): Promise<Response> | undefined;
+}
+
 interface Contracts {
   storage: [StorageContext, StorageBackend];
   dpop: [DpopContext, DpopProver];
   capture: [CaptureContext, LoginCapture];
   outbox: [OutboxContext, OutboxRuntime];
   signIn: [SignInContext, SignInRuntime];
+  strategies: [StrategiesContext, StrategiesRuntime];
 }
 type Name = keyof Contracts;
 type Startable<N extends Name> = Feature<N> & { start(context: Contracts[N][0]): Contracts[N][1] };

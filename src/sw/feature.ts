@@ -17,6 +17,8 @@ export type CaptureFeature = Feature<'capture'>;
 export type DpopFeature = Feature<'dpop'>;
 /** The value of the `storage` option: made by `memoryStorage()`. */
 export type StorageFeature = Feature<'storage'>;
+/** The value of the `strategies` option: made by `apiStrategies()`. */
+export type StrategiesFeature = Feature<'strategies'>;
 /** The value of the `signIn` option: made by `oidcSignIn()`. */
 export type SignInFeature = Feature<'signIn'>;
 

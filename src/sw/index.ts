@@ -9,9 +9,10 @@ import {
   type SessionEvent,
 } from '../shared/protocol.js';
 import type { InstallOptions, TokenProxyConfig } from './config.js';
-import { startFeature } from './feature-contracts.js';
+import { startFeature, type OutboxContext } from './feature-contracts.js';
 import { createFacade } from './facade.js';
 import { isProxiable, proxyApiRequest, sendAuthorized, sendWithSession, type ProxyDeps, type SendDeps } from './fetch-handler.js';
+import { gateFetch } from './fetch-gate.js';
 import { forwardTokenRequest } from './page-token-requests.js';
 import { createRefreshEngine } from './refresh-engine.js';
 import { requestRefresh } from './refresh-request.js';
@@ -27,12 +28,13 @@ import { webLock } from './web-lock.js';
 
 // The public surface, by name: everything else in this folder is internal.
 export type { ApiScope, InstallOptions, RefreshRequestContext, RefreshRequestShape, TokenProxyConfig } from './config.js';
-export type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature } from './feature.js';
+export type { CaptureFeature, DpopFeature, OutboxFeature, SignInFeature, StorageFeature, StrategiesFeature } from './feature.js';
 export { captureLogins, type CaptureOptions } from './features/login-capture.js';
 export { dpopProofs } from './features/dpop/dpop-proofs.js';
 export { memoryStorage } from './features/memory-storage.js';
 export { offlineOutbox, type OutboxOptions } from './features/outbox/offline-outbox.js';
 export { oidcSignIn, type OidcSignInOptions } from './features/sign-in/oidc-sign-in.js';
+export { apiStrategies, type ApiRoute, type StrategyLike } from './features/api-strategies.js';
 export { TokenProxyError, type TokenProxyErrorOptions } from '../shared/errors.js';
 export type { ErrorCode, ErrorInfo, TokenResponse } from '../shared/protocol.js';
 
@@ -93,11 +95,12 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   };
 
   const sender: SendDeps = { engine, config, fetch: fetchFn, dpop };
+  const authorized: OutboxContext['sendAuthorized'] = (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop);
   const outbox = startFeature(config.outbox, {
     db,
     engine,
     send: (request, body) => sendWithSession(request, body, sender),
-    sendAuthorized: (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop),
+    sendAuthorized: authorized,
     isTokenRejected: config.isTokenRejected,
     now,
     newId,
@@ -107,6 +110,12 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     syncTag: names.outboxLock,
   });
   const proxyDeps: ProxyDeps = { ...sender, outbox };
+  const strategies = startFeature(config.strategies, {
+    engine,
+    sendAuthorized: authorized,
+    isTokenRejected: config.isTokenRejected,
+    dpop,
+  });
   const capture = startFeature(config.capture, { tokenEndpoint: config.tokenEndpoint, origin, engine });
   // The configured OAuth endpoints never get the access token, even when they sit under an API prefix;
   // page calls to them go through forwardTokenRequest instead. (Discovered ones are the worker's own to call.)
@@ -124,33 +133,30 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   if (options.skipWaiting !== false) self.addEventListener('install', () => void self.skipWaiting());
   if (options.clientsClaim !== false) self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
-  // A capturing listener runs before every non-capturing one, whenever it was added: API and token
-  // requests reach the proxy even when workbox (or the app's own code) added its fetch listener first,
-  // and a request we answer never reaches them (respondWith stops propagation).
-  self.addEventListener('fetch', (event) => {
+  // Ahead of every other fetch listener of this worker, whatever the order (fetch-gate.ts): an API or
+  // token request the proxy answers never reaches workbox's routes (or the app's own listeners).
+  gateFetch((event) => {
     const { request } = event;
     if (isProxiable(request, isApi)) {
-      const response = proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work));
+      const response = strategies?.handle(event) ?? proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work));
       event.respondWith(response);
       outbox?.wake(event, response);
-      return;
-    }
-    if (request.mode === 'navigate') {
-      const answer = signIn?.navigation(request, engine);
-      if (answer) {
-        // (Writes waiting for this session go out with the landing page's first successful API call.)
-        event.respondWith(answer);
-        return;
-      }
-    }
-    const route = request.method !== 'GET' && request.mode !== 'navigate' ? tokenRouteOf(request.url) : undefined;
-    if (route !== undefined) {
-      const forwarded = forwardTokenRequest(request, fetchFn, route !== config.revocationEndpoint ? dpop : null);
-      const onLogin = () => outbox && event.waitUntil(outbox.replay()); // queued writes waiting for a session can go
-      event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
+      return true;
     }
     outbox?.wake(event);
-  }, { capture: true });
+    // (Writes waiting for a session that a sign-in starts go out with the landing page's first API call.)
+    const navigation = request.mode === 'navigate' ? signIn?.navigation(request, engine) : undefined;
+    if (navigation) {
+      event.respondWith(navigation);
+      return true;
+    }
+    const route = request.method !== 'GET' && request.mode !== 'navigate' ? tokenRouteOf(request.url) : undefined;
+    if (route === undefined) return false;
+    const forwarded = forwardTokenRequest(request, fetchFn, route !== config.revocationEndpoint ? dpop : null);
+    const onLogin = () => outbox && event.waitUntil(outbox.replay()); // queued writes waiting for a session can go
+    event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
+    return true;
+  });
 
   self.addEventListener('message', (event) => {
     // Commands come only from window clients of our own origin; anything else is ignored.

@@ -1,5 +1,5 @@
 import type { ApiScope, RefreshRequestShape, TokenProxyConfig } from './config.js';
-import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type SignInFeature, type StorageFeature } from './feature.js';
+import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type SignInFeature, type StorageFeature, type StrategiesFeature } from './feature.js';
 import type { RefreshEndpoint } from './refresh-request.js';
 
 /** The config checked, with every default filled in. */
@@ -19,6 +19,7 @@ export interface ResolvedConfig extends RefreshEndpoint {
   capture: CaptureFeature | null;
   dpop: DpopFeature | null;
   signIn: SignInFeature | null;
+  strategies: StrategiesFeature | null;
 }
 
 /** `value` when it is one of `allowed` (the first is the default), else an invalid-config error. */
@@ -69,6 +70,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     capture: feature(config.capture, 'capture', 'captureLogins(options)'),
     dpop: feature(config.dpop, 'dpop', 'dpopProofs()'),
     signIn: feature(config.signIn, 'signIn', 'oidcSignIn(options)'),
+    strategies: feature(config.strategies, 'strategies', 'apiStrategies(routes)'),
   };
 }
 

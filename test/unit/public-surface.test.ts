@@ -49,6 +49,7 @@ describe('the public surface', () => {
       'shared/protocol.d.ts',
       'sw/config.d.ts',
       'sw/feature.d.ts',
+      'sw/features/api-strategies.d.ts',
       'sw/features/dpop/dpop-proofs.d.ts',
       'sw/features/login-capture.d.ts',
       'sw/features/memory-storage.d.ts',
@@ -59,12 +60,12 @@ describe('the public surface', () => {
   });
 
   it('sw-token-proxy/sw exports exactly its list', () => {
-    expect(Object.keys(worker).sort()).toEqual(['TokenProxyError', 'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn']);
+    expect(Object.keys(worker).sort()).toEqual(['TokenProxyError', 'apiStrategies', 'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn']);
     expect(exportedNames('sw/index.d.ts')).toEqual(
       [
-        'ApiScope', 'CaptureFeature', 'CaptureOptions', 'DpopFeature', 'ErrorCode', 'ErrorInfo', 'InstallOptions', 'OidcSignInOptions', 'OutboxFeature', 'OutboxOptions',
-        'RefreshRequestContext', 'RefreshRequestShape', 'SignInFeature', 'StorageFeature', 'TokenProxyConfig', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
-        'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn',
+        'ApiRoute', 'ApiScope', 'CaptureFeature', 'CaptureOptions', 'DpopFeature', 'ErrorCode', 'ErrorInfo', 'InstallOptions', 'OidcSignInOptions', 'OutboxFeature', 'OutboxOptions',
+        'RefreshRequestContext', 'RefreshRequestShape', 'SignInFeature', 'StorageFeature', 'StrategiesFeature', 'StrategyLike', 'TokenProxyConfig', 'TokenProxyError', 'TokenProxyErrorOptions', 'TokenResponse',
+        'apiStrategies', 'captureLogins', 'dpopProofs', 'installTokenProxy', 'memoryStorage', 'offlineOutbox', 'oidcSignIn',
       ].sort(),
     );
   });
