@@ -5,12 +5,22 @@
  * whole family (every refresh and access token descended from the same login). A reuse grace period can
  * be switched on to model servers that tolerate a retry. It counts every grant, so a duplicate refresh
  * anywhere shows up as a failure.
+ *
+ * It is also a small OpenID provider (see oidc.ts): discovery, JWKS, authorization code + PKCE with a login
+ * page, signed ID tokens, RP-initiated logout. Its clock can be set ahead or behind the real one, and
+ * everything it decides and says (expiry, `iat`/`exp`, `expires_at`, the `Date` header) follows that clock.
  */
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { DpopVerifier } from './dpop.js';
+import { delay, json, readBody } from './http.js';
+import { SigningKey } from './jwt.js';
+import { DEFAULT_CLIENT_ID, OidcEndpoints, type AuthorizationParams, type FamilyStart, type OidcHost } from './oidc.js';
+
+export type { AuthorizationParams } from './oidc.js';
 
 /** form/json/header: the library's built-in shapes; custom: `X-Refresh-Token` header in, `{ data: tokens }` out. */
 export type RefreshShape = 'form' | 'json' | 'header' | 'custom';
@@ -24,12 +34,37 @@ export interface TokenServerOptions {
   reuseGraceSeconds?: number;
   /** Where the refresh grant must carry the refresh token. Default 'form'. */
   refreshShape?: RefreshShape;
-  /** When set, refresh requests must carry this `client_id` (else 401 invalid_client). */
+  /**
+   * When set, refresh requests must carry this `client_id` (else 401 invalid_client). It is also the one
+   * client the authorization endpoint knows (default 'spa' when unset).
+   */
   clientId?: string;
-  /** Leave `expires_in` out of token responses (legacy sessions). */
+  /** Leave `expires_in` out of token responses (legacy sessions): the same as `expiry: 'none'`. */
   omitExpiresIn?: boolean;
-  /** Add an (unsigned) OIDC `id_token` whose `sub` is the user to login answers. */
+  /**
+   * How token responses say when the access token expires: `expires_in` (default, RFC 6749), `expires_at`
+   * (absolute epoch seconds on the server's clock, instead of `expires_in`), `both`, or `none`.
+   */
+  expiry?: 'expires_in' | 'expires_at' | 'both' | 'none';
+  /** Add a signed (ES256) OIDC `id_token` whose `sub` is the user to password-login and refresh answers. */
   idTokens?: boolean;
+  /** Access tokens are RFC 9068 JWTs (ES256, `typ: at+jwt`: iss, sub, aud, client_id, scope, iat, exp, jti, cnf.jkt when bound). */
+  jwtAccessTokens?: boolean;
+  /**
+   * The server's clock runs this many seconds ahead (+) or behind (−) the real one (`now`). Expiry checks,
+   * `iat`/`exp`, `expires_at`, DPoP proof freshness and the `Date` header of every response all use it.
+   */
+  clockOffsetSeconds?: number;
+  /** Redirect URIs the authorization endpoint accepts, matched exactly. Default: any URI on the server's origin. */
+  redirectUris?: string[];
+  /** `post_logout_redirect_uri`s the end-session endpoint accepts, matched exactly. Default: any on the server's origin. */
+  postLogoutRedirectUris?: string[];
+  /** This user signs in at once: the authorization endpoint redirects with a code, no login page. */
+  autoApprove?: string;
+  /** Authorization code lifetime. Default 60 s. */
+  authorizationCodeTtlSeconds?: number;
+  /** ID token lifetime (`exp` − `iat`). Default 3600 s. */
+  idTokenTtlSeconds?: number;
   /** RFC 9449: a login with a DPoP proof binds the family to its key; bound tokens then need proofs everywhere. */
   dpop?: boolean;
   /** With `dpop`: require the server's nonce in proofs (`use_dpop_nonce` until it is sent). */
@@ -42,6 +77,7 @@ export interface TokenServerOptions {
   cors?: boolean;
   /** Demo users: name → password. */
   users?: Record<string, string>;
+  /** The real clock (ms); the server's clock is this plus `clockOffsetSeconds`. */
   now?: () => number;
 }
 
@@ -83,14 +119,38 @@ export interface TokenServerStats {
   graceReuses: number;
   revocations: number;
   api: { authorized: number; unauthorized: number; anonymous: number };
+  /** Fetches of the discovery document (either well-known path). */
+  discoveryRequests: number;
+  jwksRequests: number;
+  /** GET /oauth/authorize, whatever the outcome. */
+  authorizationRequests: number;
+  /** Authorization codes issued (login form, autoApprove or `authorize()`). */
+  codesIssued: number;
+  /** Codes exchanged for tokens (each started a family). */
+  codeGrants: number;
+  /** Codes presented again after their first presentation: each revoked what was issued from it. */
+  codeReuse: number;
+  /** Accepted end-session requests. */
+  endSessions: number;
 }
 
-interface Family {
+/** The tokens descended from one login: they live and die together. */
+export interface Family {
   id: string;
   user: string;
   revoked: boolean;
   /** JWK thumbprint of the DPoP key the family is bound to. */
   jkt?: string;
+  /** The issuer (origin) the family was started at: `iss` of its ID tokens and JWT access tokens. */
+  issuer: string;
+  clientId: string;
+  scope: string;
+  /** When the user signed in, seconds on the server's clock. */
+  authTime: number;
+  /** Started by an OIDC code exchange with `openid` in scope: refreshes carry a new ID token. */
+  openid: boolean;
+  /** Started by a code exchange, which named its client: a refresh naming another client is refused. */
+  clientBound: boolean;
 }
 interface RefreshRecord {
   family: Family;
@@ -113,8 +173,15 @@ const MIME: Record<string, string> = {
   '.png': 'image/png',
 };
 
-export class TokenServer {
-  readonly options: Required<Omit<TokenServerOptions, 'clientId' | 'staticDir'>> & Pick<TokenServerOptions, 'clientId' | 'staticDir'>;
+type OptionalOptions = 'clientId' | 'staticDir' | 'redirectUris' | 'postLogoutRedirectUris' | 'autoApprove';
+/** Paths every origin may call (the worker's requests to them are CORS requests when the page is elsewhere). */
+const OPEN_PATHS = new Set(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/oauth/jwks', '/oauth/token', '/oauth/revoke']);
+const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, DPoP, X-Refresh-Token';
+/** Without this a cross-origin page or worker cannot read the server's clock or its DPoP nonce. */
+const CORS_EXPOSE_HEADERS = 'Date, DPoP-Nonce';
+
+export class TokenServer implements OidcHost {
+  readonly options: Required<Omit<TokenServerOptions, OptionalOptions>> & Pick<TokenServerOptions, OptionalOptions>;
   readonly stats: TokenServerStats = TokenServer.emptyStats();
   readonly requests: RequestRecord[] = [];
   /** Every access and refresh token issued, so tests can search what a page saw for them. */
@@ -124,11 +191,18 @@ export class TokenServer {
   private readonly faults: Record<FaultTarget, Fault[]> = { refresh: [], revoke: [] };
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
-  private readonly usedJtis = new Set<string>();
+  private readonly families = new Map<string, Family>();
   /** While true, every request's connection is dropped unanswered: the network is cut (see `cutNetwork`). */
   private networkCut = false;
   /** The DPoP nonce clients must echo when `dpopNonce` is on. */
   readonly dpopNonce = randomBytes(9).toString('base64url');
+  /** Signs ID tokens and JWT access tokens; its public half is at /oauth/jwks. */
+  readonly signingKey = new SigningKey();
+  private readonly dpopVerifier = new DpopVerifier(
+    () => this.clock(),
+    () => (this.options.dpopNonce ? this.dpopNonce : undefined),
+  );
+  private readonly oidc = new OidcEndpoints(this);
   origin = '';
 
   constructor(options: TokenServerOptions = {}) {
@@ -138,7 +212,12 @@ export class TokenServer {
       reuseGraceSeconds: 0,
       refreshShape: 'form',
       omitExpiresIn: false,
+      expiry: 'expires_in',
       idTokens: false,
+      jwtAccessTokens: false,
+      clockOffsetSeconds: 0,
+      authorizationCodeTtlSeconds: 60,
+      idTokenTtlSeconds: 3600,
       dpop: false,
       dpopNonce: false,
       httpControl: false,
@@ -158,7 +237,19 @@ export class TokenServer {
       graceReuses: 0,
       revocations: 0,
       api: { authorized: 0, unauthorized: 0, anonymous: 0 },
+      discoveryRequests: 0,
+      jwksRequests: 0,
+      authorizationRequests: 0,
+      codesIssued: 0,
+      codeGrants: 0,
+      codeReuse: 0,
+      endSessions: 0,
     };
+  }
+
+  /** The server's time in ms: the real clock (`now`) plus `clockOffsetSeconds`. */
+  clock(): number {
+    return this.options.now() + this.options.clockOffsetSeconds * 1000;
   }
 
   /** Binds to 127.0.0.1 on a free port; resolves with the origin. */
@@ -217,12 +308,50 @@ export class TokenServer {
     this.requests.length = 0;
   }
 
+  /** Sets the server's clock `seconds` ahead of (or, negative, behind) the real one from now on. */
+  setClockOffset(seconds: number): void {
+    this.options.clockOffsetSeconds = seconds;
+  }
+
   /** Starts a token family, as a login grant does (tests and benchmarks call it to start logged in). */
   issueLogin(user = 'alice', jkt?: string): Record<string, unknown> {
+    return this.passwordLogin(user, jkt, this.origin);
+  }
+
+  /**
+   * An authorization code for `user` without the login page: the redirect URL the browser would get
+   * (`code`, `state`, `iss`; or `error` when the request is refused by redirect). `client_id`,
+   * `response_type` and `code_challenge_method` default to the right values. Throws where the endpoint
+   * would show an error page (unknown client, unregistered redirect URI) and for an unknown user.
+   */
+  authorize(params: AuthorizationParams & { user?: string }): string {
+    return this.oidc.authorize(this.origin, params);
+  }
+
+  /** A family by id (the `sid` of its ID tokens). */
+  family(id: string): Family | undefined {
+    return this.families.get(id);
+  }
+
+  /** Used by the code grant: a family begins exactly as a login's does. */
+  startFamily(start: FamilyStart): { family: Family; body: Record<string, unknown> } {
+    const family = this.newFamily(start);
+    family.openid = start.scope.split(' ').includes('openid');
+    family.clientBound = true;
+    return { family, body: this.issue(family, start.nonce) };
+  }
+
+  private passwordLogin(user: string, jkt: string | undefined, issuer: string): Record<string, unknown> {
     this.stats.loginGrants++;
-    const family: Family = { id: randomBytes(6).toString('hex'), user, revoked: false };
-    if (jkt !== undefined) family.jkt = jkt;
+    const family = this.newFamily({ user, jkt, issuer, clientId: this.options.clientId ?? DEFAULT_CLIENT_ID, scope: 'api', authTime: Math.floor(this.clock() / 1000) });
     return this.issue(family);
+  }
+
+  private newFamily({ user, jkt, issuer, clientId, scope, authTime }: FamilyStart): Family {
+    const family: Family = { id: randomBytes(6).toString('hex'), user, revoked: false, issuer, clientId, scope, authTime, openid: false, clientBound: false };
+    if (jkt !== undefined) family.jkt = jkt;
+    this.families.set(family.id, family);
+    return family;
   }
 
   apiRequests(): RequestRecord[] {
@@ -231,26 +360,50 @@ export class TokenServer {
 
   // ---- HTTP --------------------------------------------------------------------------------------
 
-  private issue(family: Family): Record<string, unknown> {
-    const now = this.options.now();
-    const accessToken = `at-${family.id}-${randomBytes(12).toString('base64url')}`;
+  /** A new token pair for the family; `nonce` goes into the ID token of a code exchange only. */
+  private issue(family: Family, nonce?: string): Record<string, unknown> {
+    const now = this.clock();
+    const ttl = this.options.accessTokenTtlSeconds;
+    const accessToken = this.options.jwtAccessTokens ? this.jwtAccessToken(family, now) : `at-${family.id}-${randomBytes(12).toString('base64url')}`;
     const refreshToken = `rt-${family.id}-${randomBytes(12).toString('base64url')}`;
     this.issuedTokens.push(accessToken, refreshToken);
-    this.accessTokens.set(accessToken, { family, expiresAt: now + this.options.accessTokenTtlSeconds * 1000, revoked: false });
+    this.accessTokens.set(accessToken, { family, expiresAt: now + ttl * 1000, revoked: false });
     this.refreshTokens.set(refreshToken, { family, expiresAt: now + this.options.refreshTokenTtlSeconds * 1000 });
     const body: Record<string, unknown> = {
       access_token: accessToken,
       token_type: family.jkt === undefined ? 'Bearer' : 'DPoP',
       refresh_token: refreshToken,
       refresh_expires_in: this.options.refreshTokenTtlSeconds,
-      scope: 'api',
+      scope: family.scope,
     };
-    if (!this.options.omitExpiresIn) body['expires_in'] = this.options.accessTokenTtlSeconds;
-    if (this.options.idTokens) {
-      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      body['id_token'] = `${part({ alg: 'none' })}.${part({ sub: family.user, iat: Math.floor(now / 1000) })}.`;
-    }
+    const expiry = this.options.omitExpiresIn ? 'none' : this.options.expiry;
+    if (expiry === 'expires_in' || expiry === 'both') body['expires_in'] = ttl;
+    if (expiry === 'expires_at' || expiry === 'both') body['expires_at'] = Math.floor(now / 1000) + ttl;
+    if (family.openid || this.options.idTokens) body['id_token'] = this.oidc.idToken(family, nonce);
     return body;
+  }
+
+  private jwtAccessToken(family: Family, now: number): string {
+    const iat = Math.floor(now / 1000);
+    return this.signingKey.sign(
+      {
+        iss: family.issuer,
+        sub: family.user,
+        aud: `${family.issuer}/api`,
+        client_id: family.clientId,
+        scope: family.scope,
+        iat,
+        exp: iat + this.options.accessTokenTtlSeconds,
+        jti: randomBytes(12).toString('base64url'),
+        ...(family.jkt === undefined ? {} : { cnf: { jkt: family.jkt } }),
+      },
+      'at+jwt',
+    );
+  }
+
+  /** The origin as the client sees it: the listening origin, or (mounted as middleware) the Host header's. */
+  private issuerFor(req: IncomingMessage): string {
+    return this.origin || `http://${req.headers.host ?? 'localhost'}`;
   }
 
   /** The request handler; also usable as middleware in another server (the demo mounts it in Vite). */
@@ -259,7 +412,8 @@ export class TokenServer {
       req.socket.destroy();
       return;
     }
-    const url = new URL(req.url ?? '/', this.origin || 'http://localhost');
+    const issuer = this.issuerFor(req);
+    const url = new URL(req.url ?? '/', issuer);
     const body = await readBody(req);
     const record: RequestRecord = {
       at: this.options.now(),
@@ -272,20 +426,34 @@ export class TokenServer {
     if (typeof key === 'string') record.idempotencyKey = key;
     if (typeof req.headers['dpop'] === 'string') record.dpop = true;
     this.requests.push(record);
-    if (this.options.cors) {
+    // Node would stamp the real time; a skewed server says its own.
+    res.setHeader('Date', new Date(this.clock()).toUTCString());
+    if (this.options.cors || OPEN_PATHS.has(url.pathname)) {
       res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key', 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE' }).end();
+        res.writeHead(204, { 'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS, 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE', 'Access-Control-Max-Age': '600' }).end();
         return;
       }
     }
     try {
-      if (url.pathname === '/oauth/token' && req.method === 'POST') return await this.token(req, res, body);
-      if (url.pathname === '/oauth/revoke' && req.method === 'POST') return await this.revoke(req, res, body);
-      if (url.pathname === '/echo' || url.pathname.startsWith('/echo/')) return this.echo(req, res, record);
-      if (url.pathname.startsWith('/api/')) return this.api(req, res, url, record);
-      if (url.pathname.startsWith('/__control/') && this.options.httpControl) return this.control(res, url, body);
-      if (this.options.staticDir && (req.method === 'GET' || req.method === 'HEAD')) return await this.file(res, url.pathname);
+      const { pathname } = url;
+      const method = req.method ?? 'GET';
+      if (pathname === '/oauth/token' && method === 'POST') return await this.token(req, res, body, issuer);
+      if (pathname === '/oauth/revoke' && method === 'POST') return await this.revoke(req, res, body);
+      if (pathname === '/.well-known/openid-configuration' || pathname === '/.well-known/oauth-authorization-server') {
+        if (method === 'GET') return json(res, 200, this.oidc.discovery(issuer), { 'Cache-Control': 'no-cache' });
+      }
+      if (pathname === '/oauth/jwks' && method === 'GET') return json(res, 200, this.oidc.jwks(), { 'Cache-Control': 'no-cache' });
+      if (pathname === '/oauth/authorize' && method === 'GET') return this.oidc.authorizeRequest(res, url.searchParams, issuer);
+      if (pathname === '/oauth/authorize/decision' && method === 'POST') return this.oidc.decision(res, new URLSearchParams(body));
+      if (pathname === '/oauth/end-session' && (method === 'GET' || method === 'POST')) {
+        return this.oidc.endSession(res, method === 'GET' ? url.searchParams : new URLSearchParams(body), issuer);
+      }
+      if (pathname === '/echo' || pathname.startsWith('/echo/')) return this.echo(req, res, record);
+      if (pathname.startsWith('/api/')) return this.api(req, res, url, record, issuer);
+      if (pathname.startsWith('/__control/') && this.options.httpControl) return this.control(res, url, body);
+      if (this.options.staticDir && (method === 'GET' || method === 'HEAD')) return await this.file(res, pathname);
       json(res, 404, { error: 'not_found' });
     } catch (error) {
       if (!res.headersSent) json(res, 500, { error: 'server_error', error_description: String(error) });
@@ -326,7 +494,7 @@ export class TokenServer {
     }
   }
 
-  private async token(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  private async token(req: IncomingMessage, res: ServerResponse, body: string, issuer: string): Promise<void> {
     const isJson = (req.headers['content-type'] ?? '').includes('application/json');
     let fields: Record<string, string>;
     try {
@@ -339,9 +507,15 @@ export class TokenServer {
       if (!username || this.options.users[username] === undefined || this.options.users[username] !== password) {
         return json(res, 400, { error: 'invalid_grant', error_description: 'wrong user name or password' });
       }
-      const proof = this.tokenEndpointProof(req, res);
+      const proof = this.tokenEndpointProof(req, res, issuer);
       if (proof === false) return;
-      return json(res, 200, this.issueLogin(username, proof), { 'Cache-Control': 'no-store' });
+      return json(res, 200, this.passwordLogin(username, proof, issuer), { 'Cache-Control': 'no-store' });
+    }
+    if (fields['grant_type'] === 'authorization_code') {
+      const proof = this.tokenEndpointProof(req, res, issuer);
+      if (proof === false) return;
+      const answer = this.oidc.codeGrant(fields, proof);
+      return json(res, answer.status, answer.body, { 'Cache-Control': 'no-store' });
     }
     if (fields['grant_type'] !== 'refresh_token') return json(res, 400, { error: 'unsupported_grant_type' });
 
@@ -363,13 +537,17 @@ export class TokenServer {
       return json(res, 401, { error: 'invalid_client', error_description: 'unknown client_id' });
     }
 
-    const proof = this.tokenEndpointProof(req, res);
+    const proof = this.tokenEndpointProof(req, res, issuer);
     if (proof === false) return;
     // From here to the rotation there is no await: the check-and-rotate is atomic.
-    const now = this.options.now();
+    const now = this.clock();
     const record = this.refreshTokens.get(presented);
     if (!record || record.family.revoked || now >= record.expiresAt) {
       return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' });
+    }
+    if (record.family.clientBound && fields['client_id'] !== undefined && fields['client_id'] !== record.family.clientId) {
+      // RFC 6749 §6: a refresh token is bound to the client it was issued to.
+      return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token was issued to another client' });
     }
     if (record.family.jkt !== undefined && proof !== record.family.jkt) {
       // RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
@@ -392,7 +570,7 @@ export class TokenServer {
     if (!res.destroyed) json(res, 200, shape === 'custom' ? { data: issued } : issued, { 'Cache-Control': 'no-store' });
   }
 
-  private revokeFamily(family: Family): void {
+  revokeFamily(family: Family): void {
     family.revoked = true;
     for (const access of this.accessTokens.values()) if (access.family === family) access.revoked = true;
   }
@@ -411,54 +589,28 @@ export class TokenServer {
   private liveAccess(authorization: string | null): AccessRecord | undefined {
     const [, scheme, token] = /^(Bearer|DPoP) (.+)$/.exec(authorization ?? '') ?? [];
     const record = token === undefined ? undefined : this.accessTokens.get(token);
-    if (!record || record.revoked || record.family.revoked || this.options.now() >= record.expiresAt) return undefined;
+    if (!record || record.revoked || record.family.revoked || this.clock() >= record.expiresAt) return undefined;
     // A DPoP-bound token presented as a bearer token is a stolen token being replayed.
     if ((record.family.jkt !== undefined) !== (scheme === 'DPoP')) return undefined;
     return record;
   }
 
-  /**
-   * Checks a DPoP proof (RFC 9449 §4.3): the JWS signature with the embedded key, typ/alg, htm/htu,
-   * freshness, one-time jti, `ath` for resource requests, and the nonce when required. Returns the
-   * key's thumbprint, or the problem.
-   */
-  private checkProof(proof: string, method: string, url: string, accessToken?: string): { jkt: string } | { problem: string; nonce?: true } {
-    const [header64, payload64, signature64] = proof.split('.');
-    try {
-      const header = JSON.parse(Buffer.from(header64!, 'base64url').toString()) as { typ?: string; alg?: string; jwk?: Record<string, string> };
-      const claims = JSON.parse(Buffer.from(payload64!, 'base64url').toString()) as Record<string, unknown>;
-      if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256' || header.jwk?.['kty'] !== 'EC' || header.jwk['crv'] !== 'P-256') return { problem: 'bad header' };
-      const key = createPublicKey({ key: header.jwk, format: 'jwk' });
-      if (!verify('sha256', Buffer.from(`${header64}.${payload64}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature64!, 'base64url'))) return { problem: 'bad signature' };
-      if (claims['htm'] !== method || claims['htu'] !== url) return { problem: `htm/htu ${String(claims['htm'])} ${String(claims['htu'])} do not match ${method} ${url}` };
-      if (typeof claims['iat'] !== 'number' || Math.abs(claims['iat'] - this.options.now() / 1000) > 60) return { problem: 'stale iat' };
-      if (typeof claims['jti'] !== 'string' || this.usedJtis.has(claims['jti'])) return { problem: 'jti reused' };
-      if (accessToken !== undefined && claims['ath'] !== createHash('sha256').update(accessToken).digest('base64url')) return { problem: 'ath does not match' };
-      if (this.options.dpopNonce && claims['nonce'] !== this.dpopNonce) return { problem: 'nonce required', nonce: true };
-      this.usedJtis.add(claims['jti']);
-      const { crv, kty, x, y } = header.jwk as Record<string, string>;
-      return { jkt: createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url') };
-    } catch (error) {
-      return { problem: `unreadable proof: ${String(error)}` };
-    }
-  }
-
   /** At the token endpoint: the proof's key thumbprint, undefined without a proof, false when answered with an error. */
-  private tokenEndpointProof(req: IncomingMessage, res: ServerResponse): string | undefined | false {
+  private tokenEndpointProof(req: IncomingMessage, res: ServerResponse, issuer: string): string | undefined | false {
     const proof = req.headers['dpop'];
     if (!this.options.dpop || typeof proof !== 'string') return undefined;
-    const checked = this.checkProof(proof, 'POST', `${this.origin}/oauth/token`);
+    const checked = this.dpopVerifier.check(proof, 'POST', `${issuer}/oauth/token`);
     if ('jkt' in checked) return checked.jkt;
     if (checked.nonce) json(res, 400, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': this.dpopNonce });
     else json(res, 400, { error: 'invalid_dpop_proof', error_description: checked.problem });
     return false;
   }
 
-  private api(req: IncomingMessage, res: ServerResponse, url: URL, record: RequestRecord): void {
+  private api(req: IncomingMessage, res: ServerResponse, url: URL, record: RequestRecord, issuer: string): void {
     let access = this.liveAccess(record.authorization);
     if (access?.family.jkt !== undefined) {
       const proof = req.headers['dpop'];
-      const checked = typeof proof === 'string' ? this.checkProof(proof, req.method ?? 'GET', `${this.origin}${url.pathname}`, record.authorization!.slice(5)) : { problem: 'no proof' };
+      const checked = typeof proof === 'string' ? this.dpopVerifier.check(proof, req.method ?? 'GET', `${issuer}${url.pathname}`, record.authorization!.slice(5)) : { problem: 'no proof' };
       if ('nonce' in checked) {
         record.tokenValid = false;
         return json(res, 401, { error: 'use_dpop_nonce' }, { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce"', 'DPoP-Nonce': this.dpopNonce });
@@ -489,6 +641,7 @@ export class TokenServer {
     // Public and CORS-open, so tests can see what other origins receive.
     const cors = {
       'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS,
       'Access-Control-Allow-Headers': 'Authorization, Content-Type',
       'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE',
     };
@@ -517,6 +670,12 @@ export class TokenServer {
         this.setLifetimes(access, refresh);
         return json(res, 200, { ok: true });
       }
+      case '/__control/clock': {
+        const offset = Number(input['offsetSeconds']);
+        if (!Number.isFinite(offset)) return json(res, 400, { error: 'invalid_request', error_description: 'offsetSeconds must be a number' });
+        this.setClockOffset(offset);
+        return json(res, 200, { ok: true });
+      }
       default:
         return json(res, 404, { error: 'not_found' });
     }
@@ -533,21 +692,4 @@ export class TokenServer {
       json(res, 404, { error: 'not_found' });
     }
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }).end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
