@@ -102,6 +102,8 @@ export interface SignInContext {
 export type SignInSession = Pick<RefreshEngine, 'login' | 'report'>;
 
 export interface SignInRuntime {
+  /** The client id at the provider: refreshes and revocations name it too. */
+  clientId: string;
   /** The configured token endpoint, else discovery's. */
   tokenEndpoint(): Promise<string>;
   /** The configured revocation endpoint, else discovery's (undefined when the provider has none). */

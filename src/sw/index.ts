@@ -64,6 +64,8 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const dpop = startFeature(config.dpop, { keys: storage.keys, now, newId });
   const appUrl = self.registration.scope;
   const signIn = startFeature(config.signIn, { configured: config, db, fetch: fetchFn, origin, appUrl, now, newId, dpop });
+  // A public client names itself in refreshes and revocations: the sign-in's client id unless the config names one.
+  const client = { ...config, clientId: config.clientId ?? signIn?.clientId };
   // Without sign-in, resolveConfig made sure a token endpoint is named.
   const tokenEndpoint = signIn ? signIn.tokenEndpoint : config.tokenEndpoint!;
   const revocationEndpoint = signIn ? signIn.revocationEndpoint : async () => config.revocationEndpoint;
@@ -71,7 +73,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const engine = createRefreshEngine({
     store: storage.sessions,
     async refresh(refreshToken) {
-      const outcome = await requestRefresh({ ...config, tokenEndpoint }, fetchFn, refreshToken, now, dpop ?? undefined);
+      const outcome = await requestRefresh({ ...client, tokenEndpoint }, fetchFn, refreshToken, now, dpop ?? undefined);
       if (outcome.kind === 'transient') signIn?.failed(); // discovery may be stale: look it up again next time
       return outcome;
     },
@@ -124,7 +126,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const tokenRouteOf = routeMatcher(tokenRoutes);
   const isApi = createApiMatcher(config.scopes, tokenRoutes);
 
-  const revoke = (session: Session) => revokeSession(config, revocationEndpoint, fetchFn, session, now);
+  const revoke = (session: Session) => revokeSession(client, revocationEndpoint, fetchFn, session, now);
   const facade = createFacade({ engine, outbox, signIn, revoke, now });
   // Open the database and read the session while the script starts, before the first request needs it.
   void engine.load().catch(() => undefined);

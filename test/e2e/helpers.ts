@@ -10,6 +10,9 @@ export type { WorkerConfig };
 
 export const DEFAULT_CONFIG = { api: ['/api'], tokenEndpoint: '/oauth/token', revocationEndpoint: '/oauth/revoke' };
 
+/** The worker config a test asks for, on top of the defaults; with sign-in, its endpoints come from discovery. */
+export const workerConfig = (config: WorkerConfig = {}): WorkerConfig => ({ ...(config.signIn ? { api: DEFAULT_CONFIG.api } : DEFAULT_CONFIG), ...config });
+
 export async function startServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const server = new TokenServer({ staticDir: FIXTURE_DIR, ...options });
   await server.listen();
@@ -36,7 +39,7 @@ export async function openTab(
   const page = await context.newPage();
   await page.goto(`${server.origin}/`);
   await page.waitForFunction(() => window.tp !== undefined);
-  const started = await page.evaluate(([c, o]) => window.tp.start(c, o), [{ ...DEFAULT_CONFIG, ...config }, options] as const);
+  const started = await page.evaluate(([c, o]) => window.tp.start(c, o), [workerConfig(config), options] as const);
   expect(started).toBe(true);
   return page;
 }

@@ -115,6 +115,7 @@ export function oidcSignIn(options: OidcSignInOptions): SignInFeature {
     }
 
     return {
+      clientId: options.clientId,
       async tokenEndpoint() {
         const endpoint = context.configured.tokenEndpoint ?? (await discovery.metadata()).token_endpoint;
         if (endpoint === undefined) throw new TokenProxyError('sign-in-failed', `the provider ${issuer.href} names no token_endpoint`);
