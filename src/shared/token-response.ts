@@ -5,8 +5,17 @@ export interface TokenSet {
   accessToken: string;
   tokenType: 'Bearer' | 'DPoP';
   refreshToken?: string;
-  /** Epoch ms; null when the server gave no expiry (the token then counts as expired: refresh on first use). */
+  /**
+   * Epoch ms on this device's clock; null when unknown: the server gave no expiry (the token then counts
+   * as expired, refresh on first use), or one that cannot be right on this clock (see `clockSuspect`).
+   */
   expiresAt: number | null;
+  /**
+   * The server gave an absolute expiry that is already past on arrival: this device's clock (or the
+   * server's) is wrong, and comparing them would refresh on every request. The token is used until the
+   * API rejects it.
+   */
+  clockSuspect?: true;
   /** The access token's whole lifetime in ms when known; caps the refresh skew. */
   lifetimeMs: number | null;
   /** Epoch ms after which the refresh token is known to be dead; null when unknown. */
@@ -47,7 +56,7 @@ function secondsField(value: unknown, field: string, max = MAX_LIFETIME_SECONDS)
 }
 
 /** The claims of a JWT, unverified (we only read hints from our own server's answer); {} for opaque tokens or junk. */
-function jwtClaims(token: unknown): { exp?: unknown; sub?: unknown } {
+function jwtClaims(token: unknown): { exp?: unknown; iat?: unknown; sub?: unknown } {
   const parts = typeof token === 'string' ? token.split('.') : [];
   if (parts.length !== 3) return {};
   try {
@@ -59,11 +68,14 @@ function jwtClaims(token: unknown): { exp?: unknown; sub?: unknown } {
   }
 }
 
-/** The `exp` claim when the access token is a JWT; undefined for opaque tokens or junk. */
-export function jwtExpiry(token: string): number | undefined {
-  const { exp } = jwtClaims(token);
-  return typeof exp === 'number' && Number.isFinite(exp) && exp > 0 ? exp : undefined;
+/** A numeric date claim (`exp`, `iat`) of a JWT, in epoch seconds; undefined for opaque tokens or junk. */
+function jwtTime(token: unknown, claim: 'exp' | 'iat'): number | undefined {
+  const value = jwtClaims(token)[claim];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
+
+/** The `exp` claim when the access token is a JWT; undefined for opaque tokens or junk. */
+export const jwtExpiry = (token: string): number | undefined => jwtTime(token, 'exp');
 
 /** Who the session is for: the `sub` claim of the ID token, else of a JWT access token. */
 function subjectOf(raw: Record<string, unknown>): string | undefined {
@@ -76,10 +88,13 @@ function subjectOf(raw: Record<string, unknown>): string | undefined {
 
 /**
  * Checks a token endpoint response and normalises it. Throws `TokenProxyError('invalid-token-response')`
- * naming the field. Expiry, in order of preference: `expires_in` (relative to `receivedAt`),
- * `expires_at` (epoch seconds), the JWT `exp` claim; none → null (refresh on first use).
+ * naming the field. Expiry, in order of preference: `expires_in` (relative to `receivedAt`), `expires_at`
+ * (epoch seconds), the JWT `exp` claim; none → null (refresh on first use). An absolute expiry is on the
+ * server's clock: it is placed on ours by the server's time when the answer was made — `serverTime`
+ * (its `Date` header, epoch ms) or else the token's `iat` — so a device clock hours off still refreshes
+ * on time.
  */
-export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet {
+export function parseTokenResponse(input: unknown, receivedAt: number, serverTime?: number): TokenSet {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) invalid('response', 'must be a JSON object');
   const raw = input as Record<string, unknown>;
   const accessToken = tokenField(raw['access_token'], 'access_token');
@@ -99,15 +114,20 @@ export function parseTokenResponse(input: unknown, receivedAt: number): TokenSet
   if (expiresIn !== undefined) {
     lifetimeMs = expiresIn * 1000;
     expiresAt = receivedAt + lifetimeMs;
-  } else {
-    const absolute = expiresAtSeconds ?? jwtExpiry(accessToken);
-    if (absolute !== undefined) {
-      expiresAt = absolute * 1000;
-      lifetimeMs = Math.max(0, expiresAt - receivedAt);
-    }
+  }
+  const absolute = expiresIn === undefined ? (expiresAtSeconds ?? jwtExpiry(accessToken)) : undefined;
+  const issuedAt = serverTime ?? (jwtTime(accessToken, 'iat') ?? jwtTime(raw['id_token'], 'iat') ?? NaN) * 1000;
+  if (absolute !== undefined) {
+    // Lifetime on the server's clock when it is known, else against ours.
+    lifetimeMs = absolute * 1000 - (Number.isNaN(issuedAt) ? receivedAt : issuedAt);
+    expiresAt = receivedAt + lifetimeMs;
   }
 
   const set: TokenSet = { accessToken, tokenType, expiresAt, lifetimeMs, refreshExpiresAt: null };
+  if (absolute !== undefined && lifetimeMs! <= 0) {
+    set.expiresAt = set.lifetimeMs = null;
+    set.clockSuspect = true;
+  }
   const refresh = raw['refresh_token'];
   if (refresh !== undefined && refresh !== null) set.refreshToken = tokenField(refresh, 'refresh_token');
   // Keycloak sends 0 for refresh tokens that never expire: treat as unknown.

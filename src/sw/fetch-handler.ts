@@ -40,13 +40,16 @@ function send(request: Request, body: ArrayBuffer | undefined, session: Session,
   return sendAuthorized((headers) => new Request(request, body === undefined ? { headers } : { headers, body }), request.headers, session, deps.fetch, deps.dpop);
 }
 
-/** Sends with the current token (refreshed first when due); on a rejected token, one shared refresh and one replay. */
-export async function sendWithSession(request: Request, body: ArrayBuffer | undefined, deps: SendDeps): Promise<Response> {
+/**
+ * Sends with the current token (an expired one is refreshed first; one inside the skew window goes out at
+ * once, with a refresh behind it kept alive by `keepAlive`); on a rejected token, one shared refresh and one replay.
+ */
+export async function sendWithSession(request: Request, body: ArrayBuffer | undefined, deps: SendDeps, keepAlive?: (work: Promise<unknown>) => void): Promise<Response> {
   // A page-set Authorization that the config keeps is the page's own credential: ours is not sent, and a
   // 401 for it is not a reason to refresh ours.
   if (deps.config.existingAuthorization === 'keep' && request.headers.has('Authorization')) return sendAsIs(request, body, deps);
-  let session = deps.engine.ready();
-  if (session === undefined) session = await deps.engine.sessionForRequest();
+  let session = deps.engine.ready(keepAlive);
+  if (session === undefined) session = await deps.engine.sessionForRequest(keepAlive);
   if (session === null) return sendAsIs(request, body, deps);
   const response = await send(request, body, session, deps);
   if (!deps.config.isTokenRejected(response)) return response;
@@ -64,7 +67,7 @@ export async function proxyApiRequest(request: Request, deps: ProxyDeps, waitUnt
   const deferred = outbox?.intercept(request, waitUntil);
   if (deferred) return deferred;
   const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.arrayBuffer();
-  const response = await sendWithSession(request, body, deps);
+  const response = await sendWithSession(request, body, deps, waitUntil);
   if (response.ok && outbox?.pending) waitUntil(outbox.replay()); // the network is back: deliver what waits
   return response;
 }

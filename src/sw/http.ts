@@ -3,6 +3,12 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers } });
 }
 
+/** When the server made `response`, by its own clock (its `Date` header, epoch ms); undefined when it says nothing readable. */
+export function serverTime(response: Response): number | undefined {
+  const date = Date.parse(response.headers.get('Date') ?? '');
+  return Number.isNaN(date) ? undefined : date;
+}
+
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined;

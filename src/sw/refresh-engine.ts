@@ -35,6 +35,11 @@ export interface EngineDeps {
 }
 
 const FIRST_RETRY_DELAY_MS = 500;
+/** The safety net against a refresh loop: no refresh sooner than this after the last one (at most a quarter of the lifetime). */
+const REFRESH_FLOOR_MS = 5_000;
+
+/** Where a session stands: usable as it is, usable while one refresh runs behind it, or to be refreshed first. */
+type Freshness = 'fresh' | 'due' | 'expired';
 
 const describeOAuthError = ({ error, description }: { error: string; description?: string }) => (description ? `${error} (${description})` : error);
 
@@ -43,25 +48,33 @@ export interface RefreshEngine {
   /** The effective skew: the configured one, but never more than half the token's lifetime. */
   skewFor(session: Session): number;
   /**
-   * Unknown expiry: refreshed on first use, since a session handed over without one may be long dead. If
-   * the server's refreshed token has no expiry either, the API's 401 is what tells us to refresh again.
+   * Whether a refresh is due (the token expired, or is within the skew of it). Unknown expiry: refreshed on
+   * first use, since a session handed over without one may be long dead; if the server's refreshed token has
+   * no expiry either (or one this device's clock cannot place), the API's 401 is what tells us to refresh.
    */
   needsRefresh(session: Session, now?: number): boolean;
   /**
-   * The hot path's synchronous peek: the cached session when it can be used as it is, null when known
-   * logged out, undefined when the caller must go through `sessionForRequest()`.
+   * The hot path's synchronous peek: the cached session when it can be sent as it is, null when known
+   * logged out, undefined when the caller must go through `sessionForRequest()`. Inside the skew window the
+   * still-valid token is returned and one refresh starts behind it, handed to `keepAlive` (`waitUntil`).
    */
-  ready(): Session | null | undefined;
+  ready(keepAlive?: (work: Promise<unknown>) => void): Session | null | undefined;
   load(): Promise<Session | null>;
-  /** The session to send a request with, refreshed first when it is about to expire; null when logged out. */
-  sessionForRequest(): Promise<Session | null>;
+  /**
+   * The session to send a request with; null when logged out. Only an expired token waits for its refresh:
+   * inside the skew window the valid one is returned at once, with one refresh behind it (see `ready`).
+   */
+  sessionForRequest(keepAlive?: (work: Promise<unknown>) => void): Promise<Session | null>;
   /**
    * The API rejected `rejectedAccessToken`. If the session already moved on, the current one is returned
    * without a refresh; otherwise one (shared) refresh runs. Returns null when the session ended.
    */
   sessionAfterRejection(rejectedAccessToken: string): Promise<Session | null>;
-  /** Starts a session from a token response. Throws `TokenProxyError('invalid-token-response')`, leaving the old one. */
-  login(response: unknown): Promise<SessionStatus>;
+  /**
+   * Starts a session from a token response (`serverTime`: the server's clock when it answered, when known).
+   * Throws `TokenProxyError('invalid-token-response')`, leaving the old one.
+   */
+  login(response: unknown, serverTime?: number): Promise<SessionStatus>;
   /** Ends the session at once (no lock: an in-flight refresh then fails its compare-and-swap and is dropped). */
   logout(reason: LogoutReason): Promise<Session | null>;
   /** Another context changed the stored session: drop the cache, read it again on next use. */
@@ -113,9 +126,20 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
 
   const skewFor = (session: Session) => (session.lifetimeMs === null ? deps.skewMs : Math.min(deps.skewMs, session.lifetimeMs / 2));
 
-  function needsRefresh(session: Session, at = now()): boolean {
-    if (session.expiresAt === null) return session.lastRefreshAt === undefined;
-    return at >= session.expiresAt - skewFor(session);
+  function freshness(session: Session, at = now()): Freshness {
+    // A token the server just issued is not refreshed again because this device's clock says so.
+    if (session.lastRefreshAt !== undefined && at - session.lastRefreshAt < Math.min(REFRESH_FLOOR_MS, (session.lifetimeMs ?? Infinity) / 4)) return 'fresh';
+    if (session.expiresAt === null) return session.lastRefreshAt === undefined && !session.clockSuspect ? 'expired' : 'fresh';
+    if (at >= session.expiresAt) return 'expired';
+    return at >= session.expiresAt - skewFor(session) ? 'due' : 'fresh';
+  }
+  const needsRefresh = (session: Session, at?: number) => freshness(session, at) !== 'fresh';
+
+  /** One refresh behind requests that go on with the valid token; none while refreshes are blocked. */
+  function refreshBehind(session: Session, keepAlive: ((work: Promise<unknown>) => void) | undefined): void {
+    if (misconfigured || now() < blockedUntil) return;
+    const flight = refresh(session.accessToken, false).catch(() => null);
+    keepAlive?.(flight);
   }
 
   function load(): Promise<Session | null> {
@@ -255,24 +279,30 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   return {
     skewFor,
     needsRefresh,
-    ready() {
+    ready(keepAlive) {
       const session = cache;
       if (session === undefined || session === null) return session;
-      return needsRefresh(session) ? undefined : session;
+      const state = freshness(session);
+      if (state === 'expired') return undefined;
+      if (state === 'due') refreshBehind(session, keepAlive);
+      return session;
     },
     load,
-    async sessionForRequest() {
+    async sessionForRequest(keepAlive) {
       const session = await load();
-      if (session === null || !needsRefresh(session)) return session;
-      return refresh(session.accessToken, false);
+      if (session === null) return null;
+      const state = freshness(session);
+      if (state === 'expired') return refresh(session.accessToken, false);
+      if (state === 'due') refreshBehind(session, keepAlive);
+      return session;
     },
     async sessionAfterRejection(rejectedAccessToken) {
       const session = await load();
       if (session === null || session.accessToken !== rejectedAccessToken) return session;
       return refresh(rejectedAccessToken, true);
     },
-    async login(response) {
-      const tokens = parseTokenResponse(response, now());
+    async login(response, serverTime) {
+      const tokens = parseTokenResponse(response, now(), serverTime);
       if (tokens.tokenType === 'DPoP' && !deps.dpop) {
         throw new TokenProxyError('invalid-token-response', 'token_type: DPoP needs dpopProofs()', { field: 'token_type' });
       }

@@ -2,7 +2,7 @@ import { messageOf, TokenProxyError } from '../shared/errors.js';
 import { parseTokenResponse } from '../shared/token-response.js';
 import type { RefreshRequestContext, RefreshRequestShape } from './config.js';
 import type { DpopProver } from './feature-contracts.js';
-import { parseRetryAfter } from './http.js';
+import { parseRetryAfter, serverTime } from './http.js';
 import type { RefreshOutcome } from './refresh-engine.js';
 
 /** What the token endpoint's I/O needs to know besides its URL; the resolved config extends it. */
@@ -60,7 +60,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
       return { kind: 'transient', reason: `token endpoint: ${status} without JSON` };
     }
     try {
-      return { kind: 'ok', tokens: parseTokenResponse(json, now) };
+      return { kind: 'ok', tokens: parseTokenResponse(json, now, serverTime(response)) };
     } catch (error) {
       const message = error instanceof TokenProxyError ? error.message : String(error);
       return { kind: 'misconfigured', error: 'invalid_token_response', description: message };

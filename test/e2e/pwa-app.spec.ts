@@ -54,7 +54,7 @@ test('offline navigation from the precache, API calls with tokens, writes kept o
   // Back: the next successful API call delivers what waits, with a token valid then.
   server.cutNetwork(false);
   await page.click('#profile');
-  await expect(out(page)).toContainText('delivered POST /api/notes: 200');
+  await expect(page.locator('#deliveries')).toHaveText('delivered POST /api/notes: 200');
   const delivered = server.apiRequests().find((r) => r.method === 'POST' && r.path === '/api/notes')!;
   expect(delivered).toMatchObject({ tokenValid: true, body: '{"text":"hello"}' });
   expect(server.apiRequests().filter((r) => r.method === 'POST')).toHaveLength(1);

@@ -20,18 +20,38 @@ describe('when a refresh is due', () => {
     expect(h.engine.skewFor((await h.engine.load())!)).toBe(60_000);
   });
 
-  it('does not refresh a fresh token, and refreshes just in time once it is within the skew', async () => {
-    const h = createHarness((_, { clock }) => okOutcome(clock));
+  it('does not refresh a fresh token; inside the skew the valid token goes out at once with one refresh behind it', async () => {
+    const gate = createGate();
+    const h = createHarness(async (_, { clock }) => {
+      await gate.pass();
+      return okOutcome(clock);
+    });
     await h.engine.login(loginResponse(300));
     expect(h.engine.ready()?.accessToken).toBe('at-login');
     await h.engine.sessionForRequest();
     expect(h.presented).toEqual([]);
-    h.clock.advance(241_000); // 59 s left < 60 s skew
+    h.clock.advance(241_000); // 59 s left < 60 s skew: due, still valid
+    const behind: Array<Promise<unknown>> = [];
+    // Requests inside the window wait for nothing: they get the valid token while the refresh is held.
+    expect(h.engine.ready((work) => behind.push(work))?.accessToken).toBe('at-login');
+    expect((await h.engine.sessionForRequest((work) => behind.push(work)))?.accessToken).toBe('at-login');
+    await gate.reached;
+    expect(gate.held()).toBe(1); // one refresh for both
+    gate.open();
+    await Promise.all(behind);
+    expect(h.presented).toEqual(['rt-login']);
+    expect(h.engine.ready()?.accessToken).not.toBe('at-login');
+    expect(h.events.map((e) => e.type)).toEqual(['logged-in', 'refreshed']);
+  });
+
+  it('an expired token waits for its refresh', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login(loginResponse(300));
+    h.clock.advance(300_000);
     expect(h.engine.ready()).toBeUndefined();
     const session = await h.engine.sessionForRequest();
     expect(h.presented).toEqual(['rt-login']);
     expect(session?.accessToken).not.toBe('at-login');
-    expect(h.events.map((e) => e.type)).toEqual(['logged-in', 'refreshed']);
   });
 
   it('refreshes a legacy session without any expiry on first use', async () => {
@@ -240,12 +260,16 @@ describe('failure classes', () => {
     const h = createHarness(() => ({ kind: 'transient', reason: '429', retryAfterMs: 60_000 }));
     await h.engine.login(loginResponse(120));
     h.clock.advance(70_000); // within the skew, still valid
-    const session = await h.engine.sessionForRequest();
+    const behind: Array<Promise<unknown>> = [];
+    const session = await h.engine.sessionForRequest((work) => behind.push(work));
     expect(session?.accessToken).toBe('at-login'); // the still-valid token keeps being used
+    await Promise.all(behind);
     expect(h.sleeps).toEqual([]);
     expect((await h.store.read())?.refreshToken).toBe('rt-login');
-    // blocked until Retry-After has passed: no hammering
-    await h.engine.sessionForRequest();
+    // blocked until Retry-After has passed: no hammering, and no refresh started behind requests either
+    expect(h.engine.ready((work) => behind.push(work))?.accessToken).toBe('at-login');
+    await h.engine.sessionForRequest((work) => behind.push(work));
+    expect(behind).toHaveLength(1);
     expect(h.presented).toHaveLength(1);
     h.clock.advance(60_000);
     await h.engine.sessionForRequest();
@@ -419,5 +443,32 @@ describe('storage failures end in a clear state', () => {
     expect(h.events.filter((e) => e.type === 'logged-out')).toEqual([expect.objectContaining({ reason: 'storage-cleared' })]);
     expect(ended).toBe(1);
     expect(await h.engine.sessionForRequest()).toBeNull();
+  });
+});
+
+describe('a wrong device clock never makes a refresh loop', () => {
+  it('a token whose expiry is past on arrival is used as it is; the API 401 is what refreshes it', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    await h.engine.login({ access_token: 'at-login', refresh_token: 'rt-login', expires_at: (h.clock.now() - 3_540_000) / 1000 });
+    for (let i = 0; i < 5; i++) expect(h.engine.ready()?.accessToken).toBe('at-login');
+    await h.engine.sessionForRequest();
+    expect(h.presented).toEqual([]);
+    await h.engine.sessionAfterRejection('at-login');
+    expect(h.presented).toEqual(['rt-login']);
+  });
+
+  it('a refreshed token that already looks due is not refreshed again at once (the refresh-rate floor)', async () => {
+    // The server answers tokens that this clock sees as expiring at once.
+    const h = createHarness((_, { clock }) => ({ kind: 'ok', tokens: { accessToken: `at-${clock.now()}`, tokenType: 'Bearer', refreshToken: `rt-${clock.now()}`, expiresAt: clock.now() + 1, lifetimeMs: 60_000, refreshExpiresAt: null } }));
+    await h.engine.login(loginResponse(60));
+    h.clock.advance(60_000);
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1);
+    h.clock.advance(10);
+    for (let i = 0; i < 10; i++) await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(1); // not one per request
+    h.clock.advance(5_000);
+    await h.engine.sessionForRequest();
+    expect(h.presented).toHaveLength(2);
   });
 });

@@ -92,3 +92,34 @@ describe('bad payloads are refused, naming the field', () => {
     expect(() => parseTokenResponse(input, NOW)).toThrow(expect.objectContaining({ code: 'invalid-token-response', field }));
   });
 });
+
+describe('an absolute expiry is placed on this device clock by the server clock (a device clock hours off)', () => {
+  const HOUR = 3_600_000;
+  const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+  it.each([
+    ['ahead', HOUR],
+    ['behind', -HOUR],
+  ])('server clock an hour %s: expires_at with its Date header gives the real 60 s lifetime', (_, offset) => {
+    const serverNow = NOW + offset;
+    const set = parseTokenResponse({ access_token: 'x', expires_at: (serverNow + 60_000) / 1000 }, NOW, serverNow);
+    expect([set.lifetimeMs, set.expiresAt, set.clockSuspect]).toEqual([60_000, NOW + 60_000, undefined]);
+  });
+
+  it.each([
+    ['ahead', HOUR],
+    ['behind', -HOUR],
+  ])('server clock an hour %s: a JWT exp is placed by its own iat when no Date header is readable', (_, offset) => {
+    const serverSeconds = (NOW + offset) / 1000;
+    const set = parseTokenResponse({ access_token: jwt({ iat: serverSeconds, exp: serverSeconds + 60 }) }, NOW);
+    expect([set.lifetimeMs, set.expiresAt]).toEqual([60_000, NOW + 60_000]);
+  });
+
+  it('an expiry already past on arrival, with nothing to place it by: used until the API rejects it, not refreshed on every request', () => {
+    const set = parseTokenResponse({ access_token: 'opaque', expires_at: (NOW - 3_540_000) / 1000 }, NOW);
+    expect([set.expiresAt, set.lifetimeMs, set.clockSuspect]).toEqual([null, null, true]);
+  });
+
+  it('expires_in is relative: no clock enters it', () => {
+    expect(parseTokenResponse({ access_token: 'x', expires_in: 60 }, NOW, NOW + HOUR).expiresAt).toBe(NOW + 60_000);
+  });
+});

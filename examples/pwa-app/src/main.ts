@@ -19,7 +19,10 @@ const showStatus = async () => {
 };
 proxy.on('logged-in', () => void showStatus());
 proxy.on('logged-out', () => void showStatus());
-proxy.on('replayed', ({ entry, status }) => show(`delivered ${entry.method} ${new URL(entry.url).pathname}: ${status}`));
+// Writes made offline, delivered later: told apart from the answers above.
+proxy.on('replayed', ({ entry, status }) => {
+  $('deliveries').append(Object.assign(document.createElement('li'), { textContent: `delivered ${entry.method} ${new URL(entry.url).pathname}: ${status}` }));
+});
 await showStatus();
 
 $('login').addEventListener('click', async () => {

@@ -1,7 +1,7 @@
 import { messageOf } from '../../shared/errors.js';
 import { absoluteUrl, invalidConfig, type CaptureFeature } from '../feature.js';
 import { defineFeature, type CaptureContext, type LoginCapture } from '../feature-contracts.js';
-import { jsonResponse } from '../http.js';
+import { jsonResponse, serverTime } from '../http.js';
 
 /** Fields of a token response that never reach page script. */
 const SECRET_FIELDS = new Set(['access_token', 'refresh_token']);
@@ -33,7 +33,7 @@ export function captureLogins(options: CaptureOptions = {}): CaptureFeature {
       }
       if (typeof answer !== 'object' || answer === null || !('access_token' in answer)) return response;
       try {
-        await engine.login(answer);
+        await engine.login(answer, serverTime(response));
         onLogin();
       } catch (error) {
         // Never pass the raw answer on: it holds tokens the page must not see.

@@ -3,6 +3,7 @@ import {
   AuthorizationResponseError,
   authorizationCodeGrantRequest,
   calculatePKCECodeChallenge,
+  clockSkew,
   customFetch,
   DPoP,
   isDPoPNonceError,
@@ -14,6 +15,7 @@ import {
   type TokenEndpointResponse,
 } from 'oauth4webapi';
 import { messageOf, TokenProxyError } from '../../../shared/errors.js';
+import { serverTime } from '../../http.js';
 import type { SignInRecord } from '../../storage/database.js';
 import { providerFetch } from './provider-fetch.js';
 
@@ -29,6 +31,7 @@ export interface Provider {
   fetch: typeof fetch;
   /** Plain `http:` accepted (loopback issuers only). */
   insecure: boolean;
+  now: () => number;
   /** The DPoP key pair when `dpopProofs()` is on: the code exchange binds the tokens to it. */
   dpopKeys: (() => Promise<CryptoKeyPair>) | undefined;
 }
@@ -72,7 +75,12 @@ export async function authorizationUrl({ as, client }: Provider, request: Author
  * (the provider said no), `sign-in-invalid` (nothing was exchanged), `sign-in-failed` (the exchange or
  * the ID token check failed).
  */
-export async function exchangeCode(provider: Provider, callback: URL, record: SignInRecord, redirectUri: string): Promise<TokenEndpointResponse> {
+export async function exchangeCode(
+  provider: Provider,
+  callback: URL,
+  record: SignInRecord,
+  redirectUri: string,
+): Promise<{ tokens: TokenEndpointResponse; serverTime: number | undefined }> {
   const { as, client } = provider;
   let params: URLSearchParams;
   try {
@@ -91,7 +99,10 @@ export async function exchangeCode(provider: Provider, callback: URL, record: Si
       [allowInsecureRequests]: provider.insecure,
       [customFetch]: providerFetch(provider.fetch),
     });
-    return processAuthorizationCodeResponse(as, client, response, { expectedNonce: record.nonce, requireIdToken: true });
+    // The ID token's exp/iat are on the provider's clock: tell oauth4webapi how far ours is off.
+    const time = serverTime(response);
+    const checked = time === undefined ? client : { ...client, [clockSkew]: Math.round((time - provider.now()) / 1000) };
+    return { tokens: await processAuthorizationCodeResponse(as, checked, response, { expectedNonce: record.nonce, requireIdToken: true }), serverTime: time };
   };
   try {
     try {

@@ -82,6 +82,7 @@ export function oidcSignIn(options: OidcSignInOptions): SignInFeature {
         as: await discovery.metadata(),
         client: { client_id: options.clientId },
         fetch: context.fetch,
+        now,
         insecure,
         dpopKeys: context.dpop?.keyPair,
       };
@@ -104,8 +105,8 @@ export function oidcSignIn(options: OidcSignInOptions): SignInFeature {
       }
       const record = taken.found;
       try {
-        const tokens = await exchangeCode(await provider(), callback, record, redirectUri);
-        await engine.login(tokens);
+        const { tokens, serverTime } = await exchangeCode(await provider(), callback, record, redirectUri);
+        await engine.login(tokens, serverTime);
       } catch (error) {
         const typed = error instanceof TokenProxyError ? error : new TokenProxyError('sign-in-failed', messageOf(error), { cause: error });
         engine.report(typed.code, typed.message);
