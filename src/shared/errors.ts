@@ -28,4 +28,4 @@ export class TokenProxyError extends Error {
 }
 
 /** What a caught value says, for a message. */
-export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message || error.name : String(error));

@@ -16,14 +16,14 @@ export const appOf = (scope: string, name: string | undefined): string => name ?
  * session stored by 0.2 is still found.
  */
 export function appNames(app: string): { database: string; channel: string; refreshLock: string; outboxLock: string } {
-  const suffix = app === '/' ? '' : `:${app}`;
+  const name = app === '/' ? 'sw-token-proxy' : `sw-token-proxy:${app}`;
   return {
-    database: `sw-token-proxy${suffix}`,
+    database: name,
     /** Session events from the worker to every tab (and to other worker versions). */
-    channel: `sw-token-proxy${suffix}`,
-    refreshLock: `sw-token-proxy:refresh${suffix}`,
+    channel: name,
+    refreshLock: `${name}:refresh`,
     /** Also the Background Sync tag. */
-    outboxLock: `sw-token-proxy:outbox${suffix}`,
+    outboxLock: `${name}:outbox`,
   };
 }
 

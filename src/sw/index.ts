@@ -136,28 +136,25 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   if (options.clientsClaim !== false) self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
   // Ahead of every other fetch listener of this worker, whatever the order (fetch-gate.ts): an API or
-  // token request the proxy answers never reaches workbox's routes (or the app's own listeners).
+  // token request the proxy answers never reaches workbox's routes (or the app's own listeners), since
+  // respondWith stops the event there.
   gateFetch((event) => {
     const { request } = event;
     if (isProxiable(request, isApi)) {
       const response = strategies?.handle(event) ?? proxyApiRequest(request, proxyDeps, (work) => event.waitUntil(work));
       event.respondWith(response);
       outbox?.wake(event, response);
-      return true;
+      return;
     }
     outbox?.wake(event);
     // (Writes waiting for a session that a sign-in starts go out with the landing page's first API call.)
     const navigation = request.mode === 'navigate' ? signIn?.navigation(request, engine) : undefined;
-    if (navigation) {
-      event.respondWith(navigation);
-      return true;
-    }
+    if (navigation) return event.respondWith(navigation);
     const route = request.method !== 'GET' && request.mode !== 'navigate' ? tokenRouteOf(request.url) : undefined;
-    if (route === undefined) return false;
+    if (route === undefined) return;
     const forwarded = forwardTokenRequest(request, fetchFn, route !== config.revocationEndpoint ? dpop : null);
     const onLogin = () => outbox && event.waitUntil(outbox.replay()); // queued writes waiting for a session can go
     event.respondWith(capture?.endpoints.includes(route) ? forwarded.then((response) => capture.capture(response, onLogin)) : forwarded);
-    return true;
   });
 
   self.addEventListener('message', (event) => {

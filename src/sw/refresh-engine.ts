@@ -45,14 +45,6 @@ const describeOAuthError = ({ error, description }: { error: string; description
 
 /** The session's owner, as the worker's wiring and the outbox use it. */
 export interface RefreshEngine {
-  /** The effective skew: the configured one, but never more than half the token's lifetime. */
-  skewFor(session: Session): number;
-  /**
-   * Whether a refresh is due (the token expired, or is within the skew of it). Unknown expiry: refreshed on
-   * first use, since a session handed over without one may be long dead; if the server's refreshed token has
-   * no expiry either (or one this device's clock cannot place), the API's 401 is what tells us to refresh.
-   */
-  needsRefresh(session: Session, now?: number): boolean;
   /**
    * The hot path's synchronous peek: the cached session when it can be sent as it is, null when known
    * logged out, undefined when the caller must go through `sessionForRequest()`. Inside the skew window the
@@ -124,8 +116,15 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       return fallback;
     });
 
+  /** The effective skew: the configured one, but never more than half the token's lifetime. */
   const skewFor = (session: Session) => (session.lifetimeMs === null ? deps.skewMs : Math.min(deps.skewMs, session.lifetimeMs / 2));
 
+  /**
+   * Whether a refresh is due (inside the skew of expiry) or must come first (expired). Unknown expiry:
+   * refreshed on first use, since a session handed over without one may be long dead; if the server's
+   * refreshed token has no expiry either (or one this device's clock cannot place), the API's 401 is what
+   * tells us to refresh.
+   */
   function freshness(session: Session, at = now()): Freshness {
     // A token the server just issued is not refreshed again because this device's clock says so.
     if (session.lastRefreshAt !== undefined && at - session.lastRefreshAt < Math.min(REFRESH_FLOOR_MS, (session.lifetimeMs ?? Infinity) / 4)) return 'fresh';
@@ -133,7 +132,6 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     if (at >= session.expiresAt) return 'expired';
     return at >= session.expiresAt - skewFor(session) ? 'due' : 'fresh';
   }
-  const needsRefresh = (session: Session, at?: number) => freshness(session, at) !== 'fresh';
 
   /** One refresh behind requests that go on with the valid token; none while refreshes are blocked. */
   function refreshBehind(session: Session, keepAlive: ((work: Promise<unknown>) => void) | undefined): void {
@@ -184,7 +182,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     cache = stored;
     if (stored === null) return null;
     const moved = stored.accessToken !== seenAccessToken;
-    if (!needsRefresh(stored) && (moved || !force)) return stored;
+    if (freshness(stored) === 'fresh' && (moved || !force)) return stored;
 
     const started = now();
     if (!stored.refreshToken) {
@@ -277,8 +275,6 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   }
 
   return {
-    skewFor,
-    needsRefresh,
     ready(keepAlive) {
       const session = cache;
       if (session === undefined || session === null) return session;

@@ -22,16 +22,11 @@ export async function buildRefreshRequest(config: RefreshEndpoint & RefreshReque
   if (shape !== 'header') fields['refresh_token'] = refreshToken;
   if (config.clientId !== undefined) fields['client_id'] = config.clientId;
   const headers = new Headers({ Accept: 'application/json' });
-  let body: string;
-  if (shape === 'json') {
-    headers.set('Content-Type', 'application/json');
-    body = JSON.stringify(fields);
-  } else {
-    headers.set('Content-Type', 'application/x-www-form-urlencoded');
-    body = new URLSearchParams(fields).toString();
-  }
   if (shape === 'header') headers.set('Authorization', `Bearer ${refreshToken}`);
-  // credentials 'omit': the refresh token is the credential; cookies of the origin must not ride along.
+  if (shape === 'json') headers.set('Content-Type', 'application/json');
+  // A URLSearchParams body is sent as application/x-www-form-urlencoded. credentials 'omit': the refresh
+  // token is the credential; cookies of the origin must not ride along.
+  const body = shape === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields);
   return new Request(config.tokenEndpoint, { method: 'POST', headers, body, credentials: 'omit', cache: 'no-store' });
 }
 

@@ -65,12 +65,12 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     terminalErrors: new Set(['invalid_grant', ...(config.terminalErrors ?? [])]),
     isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
     existingAuthorization: oneOf(config.existingAuthorization, 'existingAuthorization', ['replace', 'keep']),
-    storage: feature(config.storage, 'storage', 'memoryStorage()'),
-    outbox: feature(config.outbox, 'outbox', 'offlineOutbox(options)'),
-    capture: feature(config.capture, 'capture', 'captureLogins(options)'),
-    dpop: feature(config.dpop, 'dpop', 'dpopProofs()'),
-    signIn: feature(config.signIn, 'signIn', 'oidcSignIn(options)'),
-    strategies: feature(config.strategies, 'strategies', 'apiStrategies(routes)'),
+    storage: feature(config.storage, 'storage', 'memoryStorage'),
+    outbox: feature(config.outbox, 'outbox', 'offlineOutbox'),
+    capture: feature(config.capture, 'capture', 'captureLogins'),
+    dpop: feature(config.dpop, 'dpop', 'dpopProofs'),
+    signIn: feature(config.signIn, 'signIn', 'oidcSignIn'),
+    strategies: feature(config.strategies, 'strategies', 'apiStrategies'),
   };
 }
 
@@ -82,7 +82,7 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
 function feature<N extends string>(value: Feature<N> | false | null | undefined, name: N, factory: string): Feature<N> | null {
   if (value === undefined || value === null || value === false) return null;
   const made = value as Partial<Feature<N>> & { start?: unknown };
-  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, `must be ${factory}, or left out`);
+  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, `must be ${factory}(…) from sw-token-proxy/sw, or left out`);
   return value;
 }
 

@@ -19,16 +19,15 @@ export async function revokeSession(
 ): Promise<LogoutResult> {
   const revocationEndpoint = await endpoint().catch(() => undefined);
   if (revocationEndpoint === undefined) return { revoked: false };
-  const fields: Record<string, string> = session.refreshToken
-    ? { token: session.refreshToken, token_type_hint: 'refresh_token' }
-    : { token: session.accessToken, token_type_hint: 'access_token' };
-  if (config.clientId !== undefined) fields['client_id'] = config.clientId;
+  const { refreshToken } = session;
+  const fields = new URLSearchParams({ token: refreshToken ?? session.accessToken, token_type_hint: refreshToken ? 'refresh_token' : 'access_token' });
+  if (config.clientId !== undefined) fields.set('client_id', config.clientId);
   const failed = (message: string): LogoutResult => ({ revoked: false, error: { code: 'revocation-failed', message, at: now() } });
   try {
+    // (A URLSearchParams body is sent as application/x-www-form-urlencoded.)
     const response = await fetchFn(revocationEndpoint, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
+      body: fields,
       credentials: 'omit',
       cache: 'no-store',
       signal: AbortSignal.timeout(config.refreshTimeoutMs),

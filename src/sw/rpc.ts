@@ -11,18 +11,15 @@ import type { ErrorInfo, Result, WorkerFacade } from '../shared/protocol.js';
  */
 type Call = { id: unknown; type: 'APPLY'; path: [keyof WorkerFacade]; argumentList: Array<{ type: 'RAW'; value: unknown }> } | { id: unknown; type: 'RELEASE' };
 
-// Every facade function, and only those (the compiler checks the list is complete).
-const FACADE_FUNCTIONS: ReadonlySet<string> = new Set(
-  Object.keys({ login: 1, logout: 1, status: 1, outbox: 1, replayOutbox: 1, signIn: 1, completeSignIn: 1 } satisfies Record<keyof WorkerFacade, 1>),
-);
 const isRawWireValue = (value: unknown) => typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'RAW';
 
-/** Returns null when `data` is a call we serve, else what is wrong with it. */
-export function callProblem(data: unknown): string | null {
+/** Returns null when `data` is a call of one of `facade`'s own functions that we serve, else what is wrong with it. */
+export function callProblem(data: unknown, facade: WorkerFacade): string | null {
   const { type, path, argumentList } = ((typeof data === 'object' && data) || {}) as { type?: unknown; path?: unknown; argumentList?: unknown };
   if (type === 'RELEASE') return null;
   if (type !== 'APPLY') return 'not a call';
-  if (!Array.isArray(path) || path.length !== 1 || !FACADE_FUNCTIONS.has(path[0] as string)) {
+  // own properties only: `toString`, `constructor` and the like are no facade functions
+  if (!Array.isArray(path) || path.length !== 1 || !Object.hasOwn(facade, path[0] as PropertyKey)) {
     return `no such function: ${String(JSON.stringify(path)).slice(0, 80)}`;
   }
   if (!Array.isArray(argumentList) || argumentList.length > 1 || !argumentList.every(isRawWireValue)) {
@@ -48,7 +45,7 @@ export function serveFacade(port: MessagePort, facade: WorkerFacade, now: () => 
     }, lifetimeMs);
     port.onmessage = async ({ data }: MessageEvent<unknown>) => {
       const id = (data as { id?: unknown } | null)?.id;
-      const problem = callProblem(data);
+      const problem = callProblem(data, facade);
       let value: unknown;
       if (problem !== null) {
         value = failed('bad-message', problem, now());

@@ -1,54 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { TokenServer } from '../server/token-server.js';
+import { SHAPES } from './fixture/request-shapes.js';
 import { call, events, expect, login, openTab, openTabs, startServer, stopWorkers, test } from './helpers.js';
-
-/**
- * One request shape: `run` is page script (a function body) that makes a request to `url`; `expect`
- * says what the server at `at` must have seen: our token, no token, or nothing at all.
- */
-interface Shape {
-  name: string;
-  at: 'self' | 'partner';
-  path: string;
-  run: (url: string, selfOrigin: string) => string;
-  expect: 'token' | 'none' | 'not-sent';
-}
-
-const fetchIt = (init = '{}') => (url: string) => `await fetch(${JSON.stringify(url)}, ${init}).catch(() => {});`;
-const element = (tag: string, attr: string) => (url: string) =>
-  `await new Promise((done) => { const el = document.createElement('${tag}'); ${tag === 'link' ? "el.rel = 'stylesheet';" : ''} el.${attr} = ${JSON.stringify(url)}; el.onload = el.onerror = done; document.body.append(el); });`;
-
-const SHAPES: Shape[] = [
-  { name: 'same-origin API path', at: 'self', path: '/api/s1', run: fetchIt(), expect: 'token' },
-  { name: 'the prefix itself, /api', at: 'self', path: '/api', run: fetchIt(), expect: 'token' },
-  { name: 'API path with a query', at: 'self', path: '/api/s3?x=1', run: fetchIt(), expect: 'token' },
-  { name: 'path boundary: /apiary', at: 'self', path: '/apiary', run: fetchIt(), expect: 'none' },
-  { name: 'path case: /API/x', at: 'self', path: '/API/s5', run: fetchIt(), expect: 'none' },
-  { name: 'prefix in the middle: /static/api/x', at: 'self', path: '/static/api/s6', run: fetchIt(), expect: 'none' },
-  { name: 'dot segments out of the API: /api/../echo/s7', at: 'self', path: '/echo/s7', run: (_, o) => fetchIt()(`${o}/api/../echo/s7`), expect: 'none' },
-  { name: 'encoded dot segments: /api/%2e%2e/echo/s8', at: 'self', path: '/echo/s8', run: (_, o) => fetchIt()(`${o}/api/%2e%2e/echo/s8`), expect: 'none' },
-  { name: 'non-API path of this origin', at: 'self', path: '/echo/s9', run: fetchIt(), expect: 'none' },
-  { name: 'look-alike origin: localhost instead of 127.0.0.1', at: 'self', path: '/api/s10', run: (_, o) => fetchIt()(o.replace('127.0.0.1', 'localhost') + '/api/s10'), expect: 'none' },
-  { name: 'other port, same host, same path', at: 'partner', path: '/api/s11', run: fetchIt(), expect: 'none' },
-  { name: 'cross-origin API listed explicitly', at: 'partner', path: '/partner/s12', run: fetchIt(), expect: 'token' },
-  { name: 'listed origin, path boundary: /partnership', at: 'partner', path: '/partnership', run: fetchIt(), expect: 'none' },
-  { name: 'listed prefix on a look-alike origin', at: 'partner', path: '/partner/s14', run: (url) => fetchIt()(url.replace('127.0.0.1', 'localhost')), expect: 'none' },
-  { name: "fetch mode 'no-cors'", at: 'self', path: '/api/s15', run: fetchIt("{ mode: 'no-cors' }"), expect: 'none' },
-  { name: "fetch mode 'same-origin'", at: 'self', path: '/api/s16', run: fetchIt("{ mode: 'same-origin' }"), expect: 'token' },
-  { name: "fetch credentials 'omit' (cookies only)", at: 'self', path: '/api/s17', run: fetchIt("{ credentials: 'omit' }"), expect: 'token' },
-  { name: 'XMLHttpRequest', at: 'self', path: '/api/s18', run: (url) => `await new Promise((done) => { const x = new XMLHttpRequest(); x.open('GET', ${JSON.stringify(url)}); x.onloadend = done; x.send(); });`, expect: 'token' },
-  { name: '<img> (no-cors)', at: 'self', path: '/api/s19.png', run: element('img', 'src'), expect: 'none' },
-  { name: '<script> (no-cors)', at: 'self', path: '/api/s20.js', run: element('script', 'src'), expect: 'none' },
-  { name: '<link rel=stylesheet> (no-cors)', at: 'self', path: '/api/s21.css', run: element('link', 'href'), expect: 'none' },
-  { name: '<iframe> (a navigation)', at: 'self', path: '/api/s22', run: element('iframe', 'src'), expect: 'none' },
-  { name: 'a dedicated worker of the page (the app\'s own code)', at: 'self', path: '/api/s23', run: (url) => `await new Promise((done) => { const w = new Worker(URL.createObjectURL(new Blob([\`fetch(${JSON.stringify(url)}).finally(() => postMessage(1))\`]))); w.onmessage = done; });`, expect: 'token' },
-  { name: 'URL with credentials (fetch refuses it)', at: 'self', path: '/api/s24', run: (_, o) => fetchIt()(o.replace('http://', 'http://user:pw@') + '/api/s24'), expect: 'not-sent' },
-  { name: 'redirect from the API to another origin', at: 'partner', path: '/echo/s25', run: (url, o) => fetchIt()(`${o}/api/redirect?to=${encodeURIComponent(url)}`), expect: 'none' },
-  { name: 'redirect from the API to this origin\'s API', at: 'self', path: '/api/s26', run: (url, o) => fetchIt()(`${o}/api/redirect?to=${encodeURIComponent(url)}`), expect: 'token' },
-  { name: 'a page-set Authorization header is replaced', at: 'self', path: '/api/s27', run: fetchIt("{ headers: { Authorization: 'Bearer page-chosen' } }"), expect: 'token' },
-  { name: 'the token endpoint (a login from the page)', at: 'self', path: '/oauth/token', run: fetchIt(`{ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=bob&password=bob-password' }`), expect: 'none' },
-  { name: 'the revocation endpoint', at: 'self', path: '/oauth/revoke', run: fetchIt(`{ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'token=unknown' }`), expect: 'none' },
-];
 
 test.describe('where the token goes', () => {
   test(`${SHAPES.length} request shapes: the token reaches exactly the allowed places`, async ({ context, server }) => {

@@ -30,7 +30,7 @@ describe('the database', () => {
   it('creates its stores once and keeps one connection', async () => {
     const db = freshDatabase();
     const first = await db();
-    expect([...first.objectStoreNames].sort()).toEqual(['discovery', 'meta', 'outbox', 'session', 'signIn']);
+    expect([...first.objectStoreNames].sort()).toEqual(['meta', 'outbox', 'session']);
     expect(first.version).toBe(DATABASE_VERSION);
     expect(await db()).toBe(first);
   });
@@ -133,7 +133,7 @@ describe('writes resolve only once committed', () => {
 });
 
 describe('a database written by version 0.2', () => {
-  it('is upgraded and read by this version: the stored session and the queued writes survive', async () => {
+  it('is read by this version as it is: the stored session and the queued writes survive', async () => {
     const name = freshDatabaseName();
     const session = makeSession({ accessToken: 'at-from-0.2', refreshToken: 'rt-from-0.2', expiresAt: 1_800_000_000_000, lifetimeMs: 3_600_000, subject: 'alice' });
     const old = createDbConnection(name);
@@ -144,7 +144,7 @@ describe('a database written by version 0.2', () => {
 
     const db = openDatabase(name);
     expect(await createSealedSessionStore(db, persistedKeys(db)).read()).toEqual(session);
-    expect([(await db()).version, [...(await db()).objectStoreNames].sort()]).toEqual([DATABASE_VERSION, ['discovery', 'meta', 'outbox', 'session', 'signIn']]);
+    expect([(await db()).version, [...(await db()).objectStoreNames].sort()]).toEqual([DATABASE_VERSION, ['meta', 'outbox', 'session']]);
     const entries = await createEntryStore(db).list();
     expect(entries.map((e) => [e.seq, e.id, JSON.parse(new TextDecoder().decode(e.body!)).n])).toEqual([
       [1, 'e1', 1],

@@ -60,13 +60,16 @@ describe('the worker side of the comlink protocol', () => {
     ['SET', { type: 'SET', path: ['status'], value: { type: 'RAW', value: 1 } }],
     ['CONSTRUCT', { type: 'CONSTRUCT', path: ['status'], argumentList: [] }],
     ['unknown function', { type: 'APPLY', path: ['toString'], argumentList: [] }],
+    ['an inherited member', { type: 'APPLY', path: ['constructor'], argumentList: [] }],
+    ['the prototype', { type: 'APPLY', path: ['__proto__'], argumentList: [] }],
+    ['a function that does not exist', { type: 'APPLY', path: ['refresh'], argumentList: [] }],
     ['nested path', { type: 'APPLY', path: ['login', 'call'], argumentList: [] }],
     ['empty path', { type: 'APPLY', path: [], argumentList: [] }],
     ['proxy argument', { type: 'APPLY', path: ['login'], argumentList: [{ type: 'HANDLER', name: 'proxy', value: 1 }] }],
     ['two arguments', { type: 'APPLY', path: ['login'], argumentList: [{ type: 'RAW', value: 1 }, { type: 'RAW', value: 2 }] }],
     ['argumentList missing', { type: 'APPLY', path: ['status'] }],
   ])('refuses %s', async (_, message) => {
-    expect(callProblem(message)).not.toBeNull();
+    expect(callProblem(message, facade)).not.toBeNull();
     expect(await ask(typeof message === 'object' && message !== null ? { id: 'z', ...message } : message)).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'bad-message' } } });
   });
 });

@@ -4,11 +4,10 @@ import type { OutboxEntrySummary } from '../../shared/protocol.js';
 /*
  * The worker's one IndexedDB database: its schema, its version and the records it holds. Every store and
  * record type is declared here, next to the version, so a change to any of them is a visible schema change.
- * Version 1 (0.2): session, outbox, meta. Version 2 adds signIn and discovery; an upgrade only adds stores,
- * so a 0.2 database is read as it is.
+ * Version 1, as 0.2 made it: session, outbox, meta.
  */
 
-export const DATABASE_VERSION = 2;
+export const DATABASE_VERSION = 1;
 
 /**
  * The session as stored: id and version in clear for the compare-and-swap, everything else (tokens
@@ -36,7 +35,7 @@ export interface OutboxRecord extends OutboxEntrySummary {
   notBefore: number;
 }
 
-/** A sign-in started by `signIn()` and not yet completed: single use, short-lived (see features/sign-in). */
+/** A sign-in started by `signIn()` and not yet completed, in `meta` under `sign-in:<state>`: single use, short-lived (see features/sign-in). */
 export interface SignInRecord {
   /** The OAuth `state`: the key, and what the callback must bring back. */
   state: string;
@@ -49,7 +48,7 @@ export interface SignInRecord {
   createdAt: number;
 }
 
-/** A provider's discovery document (RFC 8414 / OIDC Discovery), as oauth4webapi checked it, and when it was fetched. */
+/** A provider's discovery document (RFC 8414 / OIDC Discovery), as oauth4webapi checked it, and when it was fetched: in `meta` under `discovery:<issuer>`. */
 export interface DiscoveryRecord {
   issuer: string;
   metadata: Record<string, unknown>;
@@ -62,12 +61,8 @@ export interface ProxySchema extends DBSchema {
   /** Keyed by `seq`: key order is FIFO order. */
   outbox: { key: number; value: OutboxRecord };
   /** `'session-key'`: the AES-GCM key; `'dpop-key'`: the DPoP key pair (private half non-extractable);
-   * `'memory-session'`: the id of a memory-only session (no token). */
-  meta: { key: string; value: CryptoKey | CryptoKeyPair | string };
-  /** Keyed by `state`. */
-  signIn: { key: string; value: SignInRecord };
-  /** Keyed by issuer. */
-  discovery: { key: string; value: DiscoveryRecord };
+   * `'memory-session'`: the id of a memory-only session (no token); `'sign-in:…'`, `'discovery:…'`: see above. */
+  meta: { key: string; value: CryptoKey | CryptoKeyPair | string | SignInRecord | DiscoveryRecord };
 }
 
 /** The shared connection, opened on first use. */
@@ -98,8 +93,6 @@ export function openDatabase(name: string): Database {
         if (!upgrading.objectStoreNames.contains('session')) upgrading.createObjectStore('session');
         if (!upgrading.objectStoreNames.contains('outbox')) upgrading.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
         if (!upgrading.objectStoreNames.contains('meta')) upgrading.createObjectStore('meta');
-        if (!upgrading.objectStoreNames.contains('signIn')) upgrading.createObjectStore('signIn', { keyPath: 'state' });
-        if (!upgrading.objectStoreNames.contains('discovery')) upgrading.createObjectStore('discovery', { keyPath: 'issuer' });
       },
       blocking(_current, next) {
         db.close();

@@ -1,5 +1,5 @@
 import { allowInsecureRequests, customFetch, discoveryRequest, processDiscoveryResponse, type AuthorizationServer } from 'oauth4webapi';
-import type { Database } from '../../storage/database.js';
+import type { Database, DiscoveryRecord } from '../../storage/database.js';
 import { providerFetch } from './provider-fetch.js';
 
 export interface DiscoveryOptions {
@@ -25,13 +25,15 @@ export function createDiscovery({ issuer, db, fetch, now, cacheMs, insecure }: D
   let stale = false;
 
   async function load(): Promise<AuthorizationServer> {
-    const cached = stale ? undefined : await (await db()).get('discovery', issuer.href).catch(() => undefined);
+    const key = `discovery:${issuer.href}`;
+    const cached = stale ? undefined : ((await (await db()).get('meta', key).catch(() => undefined)) as DiscoveryRecord | undefined);
     if (cached && now() - cached.fetchedAt < cacheMs) return cached.metadata as unknown as AuthorizationServer;
     const response = await discoveryRequest(issuer, { [allowInsecureRequests]: insecure, [customFetch]: providerFetch(fetch) });
     const metadata = await processDiscoveryResponse(issuer, response);
     stale = false;
     // Kept for the next worker instance; a storage failure costs only a fetch next time.
-    await (await db()).put('discovery', { issuer: issuer.href, metadata: { ...metadata }, fetchedAt: now() }).catch(() => undefined);
+    const record: DiscoveryRecord = { issuer: issuer.href, metadata: { ...metadata }, fetchedAt: now() };
+    await (await db()).put('meta', record, key).catch(() => undefined);
     return metadata;
   }
 

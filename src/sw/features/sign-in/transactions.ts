@@ -14,18 +14,21 @@ export interface TransactionStore {
   take(state: string): Promise<Taken>;
 }
 
+const PREFIX = 'sign-in:';
+
 export function createTransactionStore(db: Database, now: () => number, lifetimeMs: number): TransactionStore {
   const expired = (record: SignInRecord) => now() - record.createdAt > lifetimeMs;
   return {
     async put(record) {
-      const tx = (await db()).transaction('signIn', 'readwrite');
-      const stale = (await tx.store.getAll()).filter(expired);
-      await Promise.all([...stale.map((old) => tx.store.delete(old.state)), tx.store.put(record), tx.done]);
+      const tx = (await db()).transaction('meta', 'readwrite');
+      // every sign-in in `meta`: the keys from the prefix on
+      const stale = ((await tx.store.getAll(IDBKeyRange.bound(PREFIX, `${PREFIX}\uffff`))) as SignInRecord[]).filter(expired);
+      await Promise.all([...stale.map((old) => tx.store.delete(PREFIX + old.state)), tx.store.put(record, PREFIX + record.state), tx.done]);
     },
     async take(state) {
-      const tx = (await db()).transaction('signIn', 'readwrite');
-      const record = await tx.store.get(state);
-      await Promise.all([record && tx.store.delete(state), tx.done]);
+      const tx = (await db()).transaction('meta', 'readwrite');
+      const record = (await tx.store.get(PREFIX + state)) as SignInRecord | undefined;
+      await Promise.all([record && tx.store.delete(PREFIX + state), tx.done]);
       if (!record) return { missing: 'unknown' };
       return expired(record) ? { missing: 'expired' } : { found: record };
     },
