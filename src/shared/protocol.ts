@@ -124,6 +124,8 @@ export interface SessionStatus {
   refreshCount: number;
   /** Epoch ms of the last successful refresh. */
   lastRefreshAt?: number;
+  /** Who is signed in: the `sub` claim of the ID token (or of a JWT access token), when known. Not a secret. */
+  subject?: string;
   lastError?: ErrorInfo;
 }
 

@@ -267,9 +267,8 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     // (load() never rejects: a storage failure reads as logged out, with the failure in lastError)
     const session = await load();
     const result: SessionStatus = { loggedIn: session !== null, refreshCount: session?.refreshCount ?? 0 };
-    if (session?.expiresAt != null) result.expiresAt = session.expiresAt;
-    if (session?.scope !== undefined) result.scope = session.scope;
-    if (session?.lastRefreshAt !== undefined) result.lastRefreshAt = session.lastRefreshAt;
+    // What status() tells of the session (never a token), when known.
+    for (const field of ['expiresAt', 'scope', 'lastRefreshAt', 'subject'] as const) if (session?.[field] != null) Object.assign(result, { [field]: session[field] });
     if (lastError) result.lastError = lastError;
     return result;
   }

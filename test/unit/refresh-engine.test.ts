@@ -478,3 +478,15 @@ describe('a wrong device clock never makes a refresh loop', () => {
     expect(h.presented).toHaveLength(2);
   });
 });
+
+describe('status() tells who is signed in', () => {
+  it('the subject (sub of the ID token) when known, never a token', async () => {
+    const h = createHarness((_, { clock }) => okOutcome(clock));
+    const idToken = `e30.${Buffer.from(JSON.stringify({ sub: 'alice' })).toString('base64url')}.sig`;
+    await h.engine.login(loginResponse(300, { id_token: idToken }));
+    const status = await h.engine.status();
+    expect(status).toMatchObject({ loggedIn: true, subject: 'alice' });
+    expect(JSON.stringify(status)).not.toContain(idToken);
+    expect(JSON.stringify(status)).not.toContain('at-login');
+  });
+});
