@@ -91,4 +91,6 @@ for (const r of results) {
 }
 for (const engine of skipped) console.log(`${engine.padEnd(9)} left out (SKIP_ENGINES)`);
 const bad = results.filter((r) => r.passed === undefined || r.failed > 0 || r.code !== 0);
+// The feature × engine grid of this run (README.md shows the one of its last `--write`).
+if (bad.length === 0 && skipped.size === 0) await run(process.execPath, [join(root, 'scripts', 'browser-support.mjs')]);
 process.exit(bad.length > 0 ? 1 : 0);
