@@ -1,27 +1,21 @@
-// app.ts — your page. Register the worker before any code that calls the API.
-import { registerTokenProxy, TokenProxyError, type TokenResponse } from 'sw-token-proxy/client';
+// src/main.ts — your page. Register the worker before the app's first API call (with a framework:
+// await it before mounting the app).
+import { registerTokenProxy } from 'sw-token-proxy/client';
 
 const proxy = await registerTokenProxy('/sw.js');
 
-// After your own login flow (authorization code + PKCE, ...), hand the token response to the worker.
-// From here on the page never needs the tokens: the worker adds them to every API call.
-export async function completeLogin(tokenResponse: TokenResponse): Promise<void> {
-  try {
-    await proxy.login(tokenResponse);
-  } catch (error) {
-    if (error instanceof TokenProxyError && error.code === 'invalid-token-response') {
-      console.error(`the token endpoint sent something odd in ${error.field}`);
-    }
-    throw error;
-  }
+// Sign-in runs in the worker: the page navigates to the provider and comes back signed in, on
+// `returnTo`. It never sees the code, the PKCE verifier or a token.
+export async function signIn(): Promise<void> {
+  await proxy.signIn({ returnTo: location.pathname });
 }
 
-// Every tab hears this, whichever tab or refresh ended the session.
+// Every tab hears these, whichever tab (or refresh) caused them.
+proxy.on('logged-in', () => showApp());
 proxy.on('logged-out', ({ reason }) => {
   if (reason !== 'user') showLoginScreen(`Your session ended (${reason}). Please sign in again.`);
 });
-
-// Writes made offline are kept by the worker and delivered later; tell the user what happened to them.
+// Writes made offline are kept by the worker and delivered later; tell the user when one is not.
 proxy.on('replay-failed', ({ entry, status, reason }) => {
   console.warn(`could not deliver ${entry.method} ${entry.url}: ${reason} ${status ?? ''}`);
 });
@@ -32,11 +26,15 @@ export async function loadProfile(): Promise<unknown> {
   return response.json();
 }
 
-export async function logout(): Promise<void> {
-  await proxy.logout(); // every tab logs out; the refresh token is revoked (RFC 7009)
+export async function signOut(): Promise<void> {
+  // Every tab logs out, the refresh token is revoked, then the provider's own logout and back.
+  await proxy.logout({ endSession: true });
 }
 
-const { loggedIn, expiresAt } = await proxy.status(); // never contains a token
-console.log(loggedIn ? `session until ${new Date(expiresAt ?? 0).toISOString()}` : 'logged out');
+// Never a token: who, until when, and what went wrong last (a cancelled sign-in: 'sign-in-rejected').
+const { loggedIn, subject, lastError } = await proxy.status();
+if (loggedIn) showApp(subject);
+else showLoginScreen(lastError?.code === 'sign-in-rejected' ? 'Sign-in was cancelled.' : 'Please sign in.');
 
+declare function showApp(user?: string): void;
 declare function showLoginScreen(message: string): void;
