@@ -45,20 +45,22 @@ function grid() {
   if (unknown.length > 0) throw new Error(`scenarios without a feature line here: ${[...new Set(unknown)].join(', ')}`);
 
   const notes = [];
+  const note = (reason) => (notes.includes(reason) ? notes : notes.push(reason) && notes).indexOf(reason) + 1;
   const cell = (run, file) => {
     const outcome = run.outcomes.find((o) => o.file === file);
     if (!outcome) return '?';
     if (outcome.outcome === 'pass') return '✓';
     if (outcome.outcome === 'fail') return '✗ failed';
-    notes.push(outcome.reason);
-    return `— ${outcome.outcome === 'skip' ? 'not testable here' : 'known gap'} [${notes.length}]`;
+    return `— ${outcome.outcome === 'skip' ? 'not testable here' : 'known gap'} [${note(outcome.reason)}]`;
   };
+  // puppeteer says "firefox/153.8.0": the engine's name as the others read
+  const version = (run) => run.version.replace(/^firefox\//, 'Firefox ');
   const lines = [
-    `| feature | ${runs.map((run) => run.version).join(' | ')} |`,
+    `| feature | ${runs.map(version).join(' | ')} |`,
     `|---|${runs.map(() => '---').join('|')}|`,
     ...FEATURES.map(([file, label]) => `| ${label} | ${runs.map((run) => cell(run, file)).join(' | ')} |`),
   ];
-  return [...lines, '', ...notes.map((note, i) => `[${i + 1}] ${note}.`)].join('\n');
+  return [...lines, '', ...notes.map((text, i) => `- [${i + 1}] ${text}.`)].join('\n');
 }
 
 const table = grid();
