@@ -13,6 +13,9 @@ import type { Database } from './storage/database.js';
 /** `memoryStorage()`: where sessions and keys live instead of IndexedDB. */
 export interface StorageContext {
   db: Database;
+  /** Memory-only storage tells every tab when a restart lost the session. */
+  emit: (event: SessionEvent) => void;
+  now: () => number;
 }
 
 /** `dpopProofs()`: proofs of possession for the key pair kept by `keys`. */

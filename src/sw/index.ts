@@ -60,7 +60,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_SOURCE, event } satisfies BroadcastEnvelope);
   const db = openDatabase(names.database);
   const keys = persistedKeys(db);
-  const storage: StorageBackend = startFeature(config.storage, { db }) ?? { sessions: createSealedSessionStore(db, keys), keys };
+  const storage: StorageBackend = startFeature(config.storage, { db, emit, now }) ?? { sessions: createSealedSessionStore(db, keys), keys };
   const dpop = startFeature(config.dpop, { keys: storage.keys, now, newId });
   const appUrl = self.registration.scope;
   const signIn = startFeature(config.signIn, { configured: config, db, fetch: fetchFn, origin, appUrl, now, newId, dpop });
@@ -90,10 +90,10 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   });
   // The database was deleted or the site's data cleared: a session we held is gone.
   db.onCleared(() => void engine.storageCleared());
-  // Another worker version changed the session: our cache is stale. (A channel never hears its own posts.)
-  const sessionChanges: readonly unknown[] = ['logged-in', 'logged-out', 'refreshed'] satisfies Array<SessionEvent['type']>;
+  // Another worker version said something (a channel never hears its own posts): its session may be newer
+  // than our cache, so read it again on next use.
   channel.onmessage = ({ data }: MessageEvent<BroadcastEnvelope | null>) => {
-    if (sessionChanges.includes(data?.event?.type)) engine.invalidate();
+    if (data?.source === BROADCAST_SOURCE) engine.invalidate();
   };
 
   const sender: SendDeps = { engine, config, fetch: fetchFn, dpop };

@@ -142,7 +142,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
 
   function load(): Promise<Session | null> {
     if (cache !== undefined) return Promise.resolve(cache);
-    loading ??= readStored().then(
+    loading ??= store.read().then(
       (session) => {
         loading = null;
         if (lastError?.code === 'storage-unavailable') lastError = undefined; // storage works again
@@ -157,13 +157,6 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       },
     );
     return loading;
-  }
-
-  async function readStored(): Promise<Session | null> {
-    const session = await store.read();
-    // Memory-only mode: the session died with the previous worker instance. Say so, once, to every tab.
-    if (session === null && (await store.wasLost?.())) await ended('worker-restarted');
-    return session;
   }
 
   function refresh(seenAccessToken: string, force: boolean): Promise<Session | null> {

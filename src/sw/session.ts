@@ -18,8 +18,6 @@ export interface SessionStore {
    * version), atomically; tells whether it did. */
   replace(expected: Pick<Session, 'id' | 'version'>, next: Session | null): Promise<boolean>;
   clear(): Promise<void>;
-  /** Memory-only stores: true (once) when a session existed in a previous worker instance and was lost with it. */
-  wasLost?(): Promise<boolean>;
 }
 
 /** A key made with `make` on first use and then kept (the session key, the DPoP key pair): `record` names it. */

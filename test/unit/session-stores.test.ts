@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { SessionEvent } from '../../src/shared/protocol.js';
 import type { Session } from '../../src/sw/session.js';
 import { openDatabase } from '../../src/sw/storage/database.js';
 import { persistedKeys } from '../../src/sw/storage/key-store.js';
@@ -93,18 +94,20 @@ describe('the sealed session store (IndexedDB)', () => {
 describe('the memory-only session store', () => {
   it('writes nothing but a marker, and tells the next instance once that a session was lost', async () => {
     const name = freshDatabaseName();
-    const first = memorySessions(openDatabase(name));
+    const firstEvents: SessionEvent[] = [];
+    const first = memorySessions(openDatabase(name), firstEvents);
     await first.write(session(0));
     expect(await first.read()).toEqual(session(0));
-    expect(await first.wasLost!()).toBe(false);
+    expect(firstEvents).toEqual([]);
     const raw = await dump(name);
     expect(raw).not.toContain('secret');
     expect(raw).toBe('"s1"');
 
-    const restarted = memorySessions(openDatabase(name));
+    const events: SessionEvent[] = [];
+    const restarted = memorySessions(openDatabase(name), events);
     expect(await restarted.read()).toBeNull();
-    expect(await restarted.wasLost!()).toBe(true);
-    expect(await restarted.wasLost!()).toBe(false);
+    expect(await restarted.read()).toBeNull();
+    expect(events).toEqual([{ type: 'logged-out', at: 1, reason: 'worker-restarted' }]);
   });
 
   it('a logout clears the marker: nothing to report after a restart', async () => {
@@ -112,6 +115,8 @@ describe('the memory-only session store', () => {
     const first = memorySessions(openDatabase(name));
     await first.write(session(0));
     await first.clear();
-    expect(await memorySessions(openDatabase(name)).wasLost!()).toBe(false);
+    const events: SessionEvent[] = [];
+    await memorySessions(openDatabase(name), events).read();
+    expect(events).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { startFeature } from '../../../src/sw/feature-contracts.js';
 import { memoryStorage } from '../../../src/sw/features/memory-storage.js';
+import type { SessionEvent } from '../../../src/shared/protocol.js';
 import type { SessionStore } from '../../../src/sw/session.js';
 import { openDatabase, type Database } from '../../../src/sw/storage/database.js';
 
@@ -12,4 +13,5 @@ export const freshDatabaseName = (): string => `test-db-${++count}-${Math.random
 export const freshDatabase = (): Database => openDatabase(freshDatabaseName());
 
 /** The session store `memoryStorage()` starts with, over `db`. */
-export const memorySessions = (db: Database): SessionStore => startFeature(memoryStorage(), { db })!.sessions;
+export const memorySessions = (db: Database, events: SessionEvent[] = []): SessionStore =>
+  startFeature(memoryStorage(), { db, emit: (event) => events.push(event), now: () => 1 })!.sessions;
