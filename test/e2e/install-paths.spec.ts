@@ -14,6 +14,15 @@ test.describe('a plain sw.js with the drop-in worker (no bundler)', () => {
     expect((await call(page, '/api/data')).status).toBe(401);
   });
 
+  test('a fetch listener added before the library answers first (Chromium runs them in the order added and stops at the first answer): nothing goes out twice, the rest goes through the proxy', async ({ page, server }) => {
+    await page.goto(`${server.origin}/`);
+    expect(await page.evaluate(() => window.tp.register('/dropin-late-sw.js'))).toBe(true);
+    await login(page);
+    for (let i = 0; i < 2; i++) expect(await call(page, '/api/early')).toMatchObject({ status: 200, body: 'answered by the earlier listener' });
+    expect((await call(page, '/api/data')).status).toBe(200); // what that listener leaves alone is the proxy's
+    expect(server.apiRequests().map((r) => [r.path, r.tokenValid])).toEqual([['/api/data', true]]);
+  });
+
   test('a config mistake fails the worker install loudly: registration-failed, and no API call is touched', async ({ page, server }) => {
     await page.goto(`${server.origin}/`);
     const result = await page.evaluate(() => window.tp.register('/dropin-bad-sw.js'));
