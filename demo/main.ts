@@ -1,18 +1,21 @@
 // The demo page. The library is used in the first half; the rest is the demo's own UI and its
 // cross-tab timeline (ui.ts draws it).
-import { registerTokenProxy, type TokenResponse } from 'sw-token-proxy/client';
+import { registerTokenProxy, type LogoutResult, type SessionStatus, type TokenResponse } from 'sw-token-proxy/client';
 import {
   $,
   button,
   describe,
+  followSubject,
   newTabId,
   OutboxPanel,
   outboxRow,
   renderStats,
   showNetwork,
+  showReplayOutcome,
   showWriteAnswer,
   StatusPanel,
   Timeline,
+  trips,
   type ApiRow,
   type DemoMessage,
   type ServerStats,
@@ -33,7 +36,20 @@ const proxy = await registerTokenProxy('/sw.js').catch((error: unknown) => {
   throw error;
 });
 
-/** The app's own login request (a password grant here; usually the end of an authorization-code flow). */
+/**
+ * Sign-in run by the worker (oidcSignIn() in sw.ts): this page goes to the provider's login page. The
+ * browser comes back to /callback, which the worker answers: it checks the answer, exchanges the code,
+ * stores the session, tells every tab `logged-in`, and redirects to `returnTo` — this page, loaded again.
+ * The page never sees the code, the PKCE verifier or a token.
+ */
+async function signIn(user: string): Promise<void> {
+  await proxy.signIn({ returnTo: location.href, loginHint: user }); // login_hint pre-fills the provider's form
+}
+
+/**
+ * The app's own login request (a password grant here), the other way in: the page makes the token
+ * request and hands the answer to the worker. Apps whose own code runs the authorization-code flow do this.
+ */
 async function logIn(user: string): Promise<void> {
   const response = await fetch('/oauth/token', {
     method: 'POST',
@@ -46,13 +62,24 @@ async function logIn(user: string): Promise<void> {
   await proxy.login(tokens);
 }
 
+/**
+ * Logs out in every tab; the refresh token is revoked. With `atProvider`, the worker then sends this page
+ * through the provider's logout (RP-initiated logout, the ID token as hint), which comes back to the app.
+ */
+async function logOut(atProvider: boolean): Promise<LogoutResult> {
+  return proxy.logout(atProvider ? { endSession: true } : {});
+}
+
 /** Every tab hears each session event once, whichever tab (or the worker itself) caused it. */
 proxy.on('logged-in', (event) => {
-  timeline.add({ kind: 'login', at: event.at, text: `logged in — access token until ${timeOf(event.expiresAt)}` });
-  void updateStatus();
+  // The event does not say who; status() does (the ID token's sub), so the row waits for it.
+  void updateStatus().then((status) => {
+    const who = status?.subject === undefined ? '' : ` as ${status.subject}`;
+    timeline.add({ kind: 'login', at: event.at, ...expiry(event.expiresAt), text: `logged in${who} — access token until ${timeOf(event.expiresAt)}` });
+  });
 });
 proxy.on('refreshed', (event) => {
-  timeline.add({ kind: 'refresh', at: event.at, refreshCount: event.refreshCount, text: `refresh #${event.refreshCount} — one refresh, announced to every tab · new token until ${timeOf(event.expiresAt)}` });
+  timeline.add({ kind: 'refresh', at: event.at, refreshCount: event.refreshCount, ...expiry(event.expiresAt), text: `refresh #${event.refreshCount} — one refresh, announced to every tab · new token until ${timeOf(event.expiresAt)}` });
   statusPanel.expiresAt = event.expiresAt;
   void updateStatus();
 });
@@ -64,30 +91,39 @@ proxy.on('error', (event) => {
   timeline.add({ kind: 'error', at: event.at, code: event.error.code, text: `${event.error.code}: ${event.error.message}` });
   void updateStatus();
 });
-/** The offline outbox: every tab hears each write the worker kept, and how its replay ended. */
+/** The offline outbox: every tab hears each write the worker kept, and how its replay ended (or why it was dropped). */
 for (const type of ['queued', 'replayed', 'replay-failed'] as const) {
   proxy.on(type, (event) => {
     timeline.add(outboxRow(event));
+    if (event.type !== 'queued') showReplayOutcome($('#note-result'), event);
     void updateOutbox();
   });
 }
 
-/** status() never returns a token: logged in or not, expiry, refresh count, last error. */
+/** status() never returns a token: signed in or not (and as whom), expiry, refresh count, last error. */
 let statusSeq = 0;
-async function updateStatus(): Promise<void> {
+async function updateStatus(): Promise<SessionStatus | undefined> {
   const seq = ++statusSeq;
   void updateStats();
   try {
     const status = await proxy.status();
-    if (seq === statusSeq) statusPanel.render(status); // an older answer that arrives late is dropped
+    if (seq === statusSeq) {
+      // An older answer that arrives late is dropped.
+      statusPanel.render(status);
+      timeline.sawStatus(status);
+      followSubject($<HTMLSelectElement>('#user'), status.subject);
+    }
+    return status;
   } catch (error) {
     // TokenProxyError: 'timeout' (the worker did not answer) or 'not-controlled' (this page lost it)
     timeline.add({ kind: 'error', at: Date.now(), code: 'page', text: `status(): ${describe(error)}` });
+    return undefined;
   }
 }
 
 /** API calls are plain fetches: the worker adds `Authorization` on the way out. */
 async function callApi(count: number): Promise<void> {
+  const start = Date.now(); // shared with the row: the timeline infers from it which calls a refresh served
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: count }, () =>
@@ -100,6 +136,7 @@ async function callApi(count: number): Promise<void> {
   const row: ApiRow = {
     kind: 'api',
     tab,
+    start,
     at: Date.now(),
     count,
     statuses: results.map((r) => r.status),
@@ -159,6 +196,9 @@ function action(text: string): void {
   share({ kind: 'action', tab, at: Date.now(), text });
 }
 
+/** The optional field as TypeScript's exactOptionalPropertyTypes wants it. */
+const expiry = (expiresAt: number | undefined) => (expiresAt === undefined ? {} : { expiresAt });
+
 function timeOf(epochMs: number | undefined): string {
   return epochMs === undefined ? 'unknown' : new Date(epochMs).toLocaleTimeString([], { hour12: false });
 }
@@ -191,14 +231,31 @@ function on(selector: string, run: () => Promise<unknown>): void {
   });
 }
 
+const revokedText = (result: LogoutResult) => `refresh token revoked at the server: ${result.revoked ? 'yes' : `no${result.error ? ` (${result.error.code})` : ''}`}`;
+
+on('#start-sign-in', async () => {
+  const user = $<HTMLSelectElement>('#user').value;
+  action(`signs in as ${user} at the provider — this tab goes to its login page and comes back`);
+  trips.leave({ to: 'sign-in', user });
+  await signIn(user).catch((error: unknown) => {
+    trips.back(); // it did not leave
+    throw error;
+  });
+});
 on('#login', async () => {
   const user = $<HTMLSelectElement>('#user').value;
-  action(`logs in as ${user}`);
+  action(`logs in as ${user} with a password (the app's own token request)`);
   await logIn(user);
 });
 on('#logout', async () => {
-  const result = await proxy.logout();
-  action(`logged out — refresh token revoked at the server: ${result.revoked ? 'yes' : `no${result.error ? ` (${result.error.code})` : ''}`}`);
+  const result = await logOut(false);
+  action(`logged out — ${revokedText(result)}`);
+});
+on('#end-session', async () => {
+  trips.leave({ to: 'sign-out' });
+  const result = await logOut(true);
+  if (!result.endingSession) trips.back(); // nobody was signed in, or the provider has no end-session endpoint
+  action(`logged out — ${revokedText(result)}${result.endingSession ? ' — this tab goes through the provider\'s logout and comes back' : ''}`);
 });
 on('#call', () => callApi(1));
 on('#call20', () => callApi(20));
@@ -212,6 +269,10 @@ on('#replay', async () => {
 on('#revoke-access', async () => {
   await control('revoke-access');
   action('revoked every access token at the server — the next API call gets a 401, the worker refreshes and replays it');
+});
+on('#fail-slow', async () => {
+  await control('fail', { target: 'refresh', kind: 'slow', delayMs: 1000 });
+  action('armed: next refresh → answered after 1 s (calls that need the new token wait for it; calls with a still-valid one do not)');
 });
 on('#fail-503', async () => {
   await control('fail', { target: 'refresh', kind: '503' });
@@ -242,7 +303,15 @@ $<HTMLInputElement>('#poll').addEventListener('change', (event) => {
 });
 
 $('#worker-state').textContent = 'the service worker controls this tab';
-for (const id of ['#login', '#logout', '#call', '#call20', '#save-note', '#save-409', '#replay']) button(id).disabled = false;
-await Promise.all([updateStatus(), updateOutbox()]);
+for (const id of ['#start-sign-in', '#login', '#logout', '#end-session', '#call', '#call20', '#save-note', '#save-409', '#replay']) button(id).disabled = false;
+const [status] = await Promise.all([updateStatus(), updateOutbox()]);
+// Back from the provider: this is a new page (the timeline was kept in sessionStorage); say how the trip went.
+const trip = trips.back();
+if (trip?.to === 'sign-in') {
+  const error = status?.lastError;
+  action(status?.loggedIn ? `back from the provider: signed in as ${status.subject ?? '(unknown)'}` : `back from the provider, not signed in${error ? `: ${error.code}: ${error.message}` : ''}`);
+} else if (trip?.to === 'sign-out') {
+  action(`back from the provider's logout: ${status?.loggedIn ? 'still signed in here' : 'signed out, here and at the provider'}`);
+}
 setInterval(() => void updateStats(), 3000);
 document.body.dataset['ready'] = 'true';

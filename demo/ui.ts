@@ -7,6 +7,8 @@ import type { TokenServerStats } from '../test/server/token-server.js';
 export interface ApiRow {
   kind: 'api';
   tab: string;
+  /** Epoch ms when the calls were started (`at`: when the last one was answered). The refresh marks are inferred from both. */
+  start: number;
   at: number;
   count: number;
   statuses: number[];
@@ -35,6 +37,11 @@ export interface WriteRow {
   user?: string;
 }
 export type DemoMessage = ApiRow | ActionRow | WriteRow;
+/** An access token as this page knows it: when it expires and, when known, when it was issued. */
+export interface TokenTimes {
+  expiresAt?: number;
+  issuedAt?: number;
+}
 /** A session or outbox event from the worker (each tab hears it once) or an error in this page. */
 export interface EventRow {
   kind: 'login' | 'refresh' | 'logout' | 'error' | 'queued' | 'replayed' | 'replay-failed';
@@ -43,6 +50,10 @@ export interface EventRow {
   reason?: string;
   code?: string;
   refreshCount?: number;
+  /** Login and refresh: the new access token's expiry. */
+  expiresAt?: number;
+  /** Refresh: the token it replaced (filled in by the timeline), to tell which calls it was due for. */
+  replaced?: TokenTimes;
   /** Outbox events: the entry's id, and the status its replay got. */
   id?: string;
   status?: number;
@@ -109,16 +120,78 @@ function statusSummary(statuses: number[]): string {
     .join(' · ');
 }
 
-/** Rows carry data-kind, data-tab, data-status, data-reason... so tests (and DevTools) can read them. */
+/** The worker's `refreshSkewSeconds` (demo/sw.ts): a token is due that long before expiry, at most half its lifetime. */
+const REFRESH_SKEW_MS = 5_000;
+/** A call reaches the worker a moment after the page starts it: a call started this much before "due" may have found it due. */
+const SLACK_MS = 25;
+
+type Entry<R extends Row = Row> = { row: R; li: HTMLLIElement };
+type RefreshMark = 'triggered' | 'waited' | 'old-token';
+
+/**
+ * The live timeline. Rows carry data-kind, data-tab, data-status, data-reason... so tests (and DevTools)
+ * can read them. It is kept in sessionStorage, so this tab's timeline survives its trip to the provider's
+ * login page (and a reload).
+ *
+ * Refresh marks: the worker tells only when a refresh finished (the `refreshed` event) — not which call
+ * asked for it. So they are inferred here, from the start and end of every tab's API calls (shared rows)
+ * and the token the refresh replaced: a call was around refresh #n if it was still waiting when the refresh
+ * finished, or was sent after the old token became due and before the refresh finished. The earliest of
+ * them triggered it. A later call waited for it when it was still waiting at the end and had found the
+ * token expired (or rejected: it was sent before "due"); inside the skew window calls are sent with the
+ * still-valid token while the refresh runs behind them: "old token". Rows can arrive after the refresh
+ * (a call is shared once it is answered), so the marks are worked out again as rows come in.
+ */
 export class Timeline {
   private static readonly MAX_ROWS = 300;
+  private static readonly STORAGE_KEY = 'sw-token-proxy-demo:timeline';
+  /** Oldest first, as they were added. */
+  private entries: Entry[] = [];
+  /** The current access token, from login and refresh rows and status(). */
+  private token: TokenTimes | undefined;
 
   constructor(
     private readonly list: HTMLElement,
     private readonly tab: string,
-  ) {}
+  ) {
+    let saved: Row[] = [];
+    try {
+      saved = JSON.parse(sessionStorage.getItem(Timeline.STORAGE_KEY) ?? '[]') as Row[];
+    } catch {
+      // a row this version cannot read: start empty
+    }
+    for (const row of saved) this.render(row);
+  }
 
   add(row: Row): void {
+    this.render(row);
+    this.save();
+  }
+
+  clear(): void {
+    this.list.replaceChildren();
+    this.entries = [];
+    this.save();
+  }
+
+  /** What status() says of the access token (after a reload, the only source until the next event). */
+  sawStatus(status: SessionStatus): void {
+    if (!status.loggedIn || status.expiresAt === undefined) this.token = undefined;
+    else if (this.token?.expiresAt !== status.expiresAt) {
+      this.token = { expiresAt: status.expiresAt };
+      if (status.lastRefreshAt !== undefined) this.token.issuedAt = status.lastRefreshAt;
+    }
+  }
+
+  private save(): void {
+    try {
+      sessionStorage.setItem(Timeline.STORAGE_KEY, JSON.stringify(this.entries.map((entry) => entry.row)));
+    } catch {
+      // storage full or disabled: the timeline lives as long as the page
+    }
+  }
+
+  private render(row: Row): void {
     const li = document.createElement('li');
     li.className = `row kind-${row.kind}`;
     li.dataset['kind'] = row.kind;
@@ -145,6 +218,7 @@ export class Timeline {
       const statuses = [...new Set(row.statuses)].sort((a, b) => a - b);
       li.dataset['status'] = statuses.join(',');
       li.dataset['count'] = String(row.count);
+      li.dataset['start'] = String(row.start);
       if (statuses.some((s) => s !== 200)) li.classList.add('not-ok');
       text.textContent = `GET /api/data${row.count > 1 ? ` ×${row.count}` : ''} → ${statusSummary(row.statuses)}${row.user ? ` (as ${row.user})` : ''} · ${row.ms} ms`;
     } else if (row.kind === 'write') {
@@ -162,15 +236,80 @@ export class Timeline {
       if (row.id !== undefined) li.dataset['id'] = row.id;
       if (row.status !== undefined) li.dataset['status'] = String(row.status);
     }
+    if (row.kind === 'api' || row.kind === 'refresh') {
+      const mark = document.createElement('span');
+      mark.className = 'mark';
+      text.append(mark);
+    }
 
     li.append(time, who, text);
     this.list.prepend(li);
-    while (this.list.childElementCount > Timeline.MAX_ROWS) this.list.lastElementChild?.remove();
+    this.entries.push({ row, li });
+    while (this.entries.length > Timeline.MAX_ROWS) this.entries.shift()!.li.remove();
+
+    // The token timeline, and the refresh marks it allows.
+    if (row.kind === 'login') this.token = { ...(row.expiresAt === undefined ? {} : { expiresAt: row.expiresAt }), issuedAt: row.at };
+    if (row.kind === 'logout') this.token = undefined;
+    if (row.kind === 'refresh') {
+      row.replaced ??= { ...this.token }; // kept with the row: marks worked out again after a reload are the same
+      this.token = { ...(row.expiresAt === undefined ? {} : { expiresAt: row.expiresAt }), issuedAt: row.at };
+      this.markCalls({ row, li });
+    }
+    if (row.kind === 'api') {
+      // A call shared late may belong to a refresh already shown (only refreshes after it started can).
+      for (const entry of this.entries) if (entry.row.kind === 'refresh' && entry.row.at >= row.start) this.markCalls(entry as Entry<EventRow>);
+    }
   }
 
-  clear(): void {
-    this.list.replaceChildren();
+  /** Marks the API calls (of every tab) around refresh #n, and says on its row who triggered it. */
+  private markCalls({ row: refresh, li: refreshLi }: Entry<EventRow>): void {
+    const n = refresh.refreshCount ?? 0;
+    const done = refresh.at;
+    const { expiresAt, issuedAt } = refresh.replaced ?? {};
+    const lifetime = expiresAt !== undefined && issuedAt !== undefined ? expiresAt - issuedAt : Infinity;
+    const dueAt = expiresAt === undefined ? undefined : expiresAt - Math.min(REFRESH_SKEW_MS, lifetime / 2);
+    const calls = this.entries
+      .filter((entry): entry is Entry<ApiRow> => entry.row.kind === 'api')
+      .filter(({ row }) => row.start <= done && (row.at >= done || (dueAt !== undefined && row.start >= dueAt - SLACK_MS)))
+      .sort((a, b) => a.row.start - b.row.start);
+
+    for (const entry of this.entries) if (entry.row.kind === 'api' && entry.li.dataset['refresh'] === String(n)) setMark(entry.li, undefined, n, '');
+    const counts = { waited: 0, 'old-token': 0 };
+    for (const [i, { row, li }] of calls.entries()) {
+      // Found the token expired, or was sent before it was due (its 401 asked for the refresh), and was still waiting at the end.
+      const expiredOrRejected = expiresAt === undefined || row.start >= expiresAt || (dueAt !== undefined && row.start < dueAt - SLACK_MS);
+      const waited = row.at >= done && expiredOrRejected;
+      if (i === 0) {
+        setMark(li, 'triggered', n, waited ? `triggered refresh #${n}, and waited for it` : `triggered refresh #${n}, went out with the old token`);
+      } else {
+        const mark = waited ? 'waited' : 'old-token';
+        counts[mark]++;
+        setMark(li, mark, n, waited ? `waited for refresh #${n}` : `went out with the old token while refresh #${n} ran`);
+      }
+    }
+    const first = calls[0]?.row;
+    const others = [counts.waited && `${counts.waited} waited for it`, counts['old-token'] && `${counts['old-token']} went out with the old token`].filter(Boolean);
+    refreshLi.querySelector('.mark')!.textContent = first
+      ? `triggered by a call in tab ${first.tab}${others.length ? `; of the calls around it, ${others.join(', ')}` : ''}`
+      : 'no API call in this timeline was around it (an outbox replay, or a tab opened later, may have asked)';
+    if (first) refreshLi.dataset['triggeredBy'] = first.tab;
+    else delete refreshLi.dataset['triggeredBy'];
+    refreshLi.dataset['waited'] = String(counts.waited);
+    refreshLi.dataset['oldToken'] = String(counts['old-token']);
   }
+}
+
+function setMark(li: HTMLElement, mark: RefreshMark | undefined, n: number, text: string): void {
+  if (mark === undefined) {
+    delete li.dataset['refreshMark'];
+    delete li.dataset['refresh'];
+  } else {
+    li.dataset['refreshMark'] = mark;
+    li.dataset['refresh'] = String(n);
+  }
+  const span = li.querySelector<HTMLElement>('.mark')!;
+  span.textContent = text;
+  span.dataset['mark'] = mark ?? '';
 }
 
 function writeAnswer(row: WriteRow): string {
@@ -189,10 +328,34 @@ function writeAnswer(row: WriteRow): string {
 /** Shows the last answer to "Save a note" in this tab. */
 export function showWriteAnswer(output: HTMLElement, row: WriteRow): void {
   output.dataset['status'] = String(row.status);
+  delete output.dataset['outcome'];
   if (row.id !== undefined) output.dataset['id'] = row.id;
   else delete output.dataset['id'];
   output.className = row.status === 202 ? 'queued' : row.status >= 200 && row.status < 300 ? 'ok' : 'bad';
   output.textContent = `${row.method} ${row.path} → ${writeAnswer(row)}`;
+}
+
+/**
+ * A queued note's line, once the worker says what became of it (every tab hears the event; only the tab
+ * whose line shows that entry changes it). data-status stays the 202 the page was given.
+ */
+export function showReplayOutcome(output: HTMLElement, event: SessionEventOf<'replayed' | 'replay-failed'>): void {
+  if (output.dataset['id'] === undefined || output.dataset['id'] !== event.entry.id) return;
+  const what = `${event.entry.method} ${pathOf(event.entry.url)} → queued offline (entry ${shortId(event.entry.id)}), then`;
+  if (event.type === 'replayed') {
+    output.dataset['outcome'] = 'delivered';
+    output.className = 'ok';
+    output.textContent = `${what} delivered (${event.status})`;
+    return;
+  }
+  output.className = 'bad';
+  if (event.reason === 'rejected') {
+    output.dataset['outcome'] = 'gave-up';
+    output.textContent = `${what} gave up (${event.status ?? '?'}${event.body ? ` ${event.body.slice(0, 60)}` : ''})`;
+  } else {
+    output.dataset['outcome'] = 'dropped';
+    output.textContent = `${what} dropped: ${event.reason === 'logged-out' ? 'the session ended' : 'it was older than the retention period'}`;
+  }
 }
 
 export type OutboxEvent = SessionEventOf<'queued' | 'replayed' | 'replay-failed'>;
@@ -301,7 +464,14 @@ export class StatusPanel {
     this.status = status;
     this.panel.dataset['loggedIn'] = String(status.loggedIn);
     this.panel.dataset['refreshCount'] = String(status.refreshCount);
-    this.field('logged-in').textContent = status.loggedIn ? 'yes' : 'no';
+    if (status.subject !== undefined) this.panel.dataset['subject'] = status.subject;
+    else delete this.panel.dataset['subject'];
+    // subject: the ID token's sub. A session from a token response without an ID token has none.
+    this.field('logged-in').textContent = !status.loggedIn
+      ? 'signed out'
+      : status.subject !== undefined
+        ? `Signed in as ${status.subject}`
+        : 'signed in (who is not known: no ID token)';
     this.field('logged-in').className = status.loggedIn ? 'yes' : 'no';
     this.field('refresh-count').textContent = status.loggedIn ? String(status.refreshCount) : '—';
     const error = status.lastError;
@@ -347,12 +517,37 @@ export function renderStats(panel: HTMLElement, { stats, options }: ServerStats,
     dd.textContent = value;
     dd.classList.toggle('bad', bad);
   };
-  set('loginGrants', String(stats.loginGrants));
+  set('logins', `${stats.codeGrants} / ${stats.loginGrants}`);
   set('refreshRequests', String(stats.refreshRequests));
   set('refreshGrants', String(stats.refreshGrants));
   set('reuseDetections', String(stats.reuseDetections), stats.reuseDetections > 0);
-  set('revocations', String(stats.revocations));
+  set('revocations', `${stats.revocations} / ${stats.endSessions}`);
   set('api', `${stats.api.authorized} / ${stats.api.unauthorized + stats.api.anonymous}`);
   // Show the server's current lifetime, unless someone is editing the field.
   if (document.activeElement !== ttl && ttl.dataset['edited'] !== 'true') ttl.value = String(options.accessTokenTtlSeconds);
 }
+
+/** The user picker follows the session: whoever status() says is signed in (a user it does not list is added). */
+export function followSubject(select: HTMLSelectElement, subject: string | undefined): void {
+  if (subject === undefined || select.value === subject) return;
+  if (![...select.options].some((option) => option.value === subject)) select.add(new Option(subject, subject));
+  select.value = subject;
+}
+
+/**
+ * This tab leaves for the provider (sign-in, or its logout) and comes back as a new page: a note in
+ * sessionStorage says what it went for, so the page can say how it came back.
+ */
+export type Trip = { to: 'sign-in' | 'sign-out'; user?: string };
+const TRIP_KEY = 'sw-token-proxy-demo:trip';
+export const trips = {
+  leave(trip: Trip): void {
+    sessionStorage.setItem(TRIP_KEY, JSON.stringify(trip));
+  },
+  /** The trip this page is the end of, once. */
+  back(): Trip | undefined {
+    const trip = sessionStorage.getItem(TRIP_KEY);
+    sessionStorage.removeItem(TRIP_KEY);
+    return trip === null ? undefined : (JSON.parse(trip) as Trip);
+  },
+};

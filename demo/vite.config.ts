@@ -3,8 +3,8 @@
  * `vite preview --config demo/vite.config.ts`.
  *
  * Two plugins: the library's own, which builds the demo's worker (demo/sw.ts) into a classic script
- * at /sw.js — as any app uses it — and the demo's, which mounts the strict test token server (OAuth
- * endpoints, a protected /api, fault controls) in Vite's own server.
+ * at /sw.js — as any app uses it — and the demo's, which mounts the strict test token server (an OpenID
+ * provider with its login page, a protected /api, fault controls) in Vite's own server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,8 +23,13 @@ const alias: Alias[] = [
   { find: /^sw-token-proxy\/client$/, replacement: source('../src/client/index.ts') },
 ];
 
-/** The paths the embedded token server answers; everything else is Vite's. */
-const SERVER_PATHS = /^\/(oauth\/|api\/|echo(\/|\?|$)|__control\/)/;
+/**
+ * The paths the embedded token server answers; everything else is Vite's. /.well-known/ is the provider's
+ * discovery document, which the worker's oidcSignIn() reads. /callback (the sign-in's redirect URI) is NOT
+ * the server's: the worker answers it; a page that loads it without the worker (a hard reload) gets the
+ * app's index.html from Vite's SPA fallback, and registerTokenProxy() completes the sign-in from there.
+ */
+const SERVER_PATHS = /^\/(oauth\/|api\/|echo(\/|\?|$)|__control\/|\.well-known\/)/;
 
 function tokenServerMiddleware(server: TokenServer): Connect.NextHandleFunction {
   return (req: IncomingMessage, res: ServerResponse, next: Connect.NextFunction) => {
@@ -44,7 +49,9 @@ function printHint(server: ViteDevServer | PreviewServer): void {
 }
 
 function tokenProxyDemo(): Plugin {
-  const newTokenServer = () => new TokenServer({ httpControl: true, accessTokenTtlSeconds: 20, refreshTokenTtlSeconds: 600 });
+  // Mounted as middleware, the server's issuer is the request's Host: this origin, as the worker expects.
+  // idTokens: a password login gets a signed ID token too, so status() knows who is signed in either way.
+  const newTokenServer = () => new TokenServer({ httpControl: true, idTokens: true, accessTokenTtlSeconds: 20, refreshTokenTtlSeconds: 600 });
   return {
     name: 'sw-token-proxy-demo',
     configureServer(server) {
