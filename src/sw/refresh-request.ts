@@ -44,7 +44,8 @@ async function readOAuthError(response: Response): Promise<{ error: string; desc
   return { error: `http_${response.status}` };
 }
 
-export async function classifyRefreshResponse(config: RefreshEndpoint, response: Response, now: number): Promise<RefreshOutcome> {
+/** What `response` means for the session; `sentAt`: when the request left (expiry and `Retry-After` count from it). */
+export async function classifyRefreshResponse(config: RefreshEndpoint, response: Response, sentAt: number): Promise<RefreshOutcome> {
   const { status } = response;
   if (status >= 200 && status < 300) {
     let json: unknown;
@@ -55,7 +56,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
       return { kind: 'transient', reason: `token endpoint: ${status} without JSON` };
     }
     try {
-      return { kind: 'ok', tokens: parseTokenResponse(json, now, serverTime(response)) };
+      return { kind: 'ok', tokens: parseTokenResponse(json, sentAt, serverTime(response)) };
     } catch (error) {
       const message = error instanceof TokenProxyError ? error.message : String(error);
       return { kind: 'misconfigured', error: 'invalid_token_response', description: message };
@@ -63,7 +64,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
   }
   if (status >= 500 || status === 429 || status === 408) {
     const outcome: RefreshOutcome = { kind: 'transient', reason: `token endpoint: ${status}` };
-    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), now);
+    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), sentAt);
     if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
     return outcome;
   }
@@ -90,8 +91,11 @@ export async function requestRefresh(
     const { tokenEndpoint } = config;
     const request = await buildRefreshRequest({ ...config, tokenEndpoint: typeof tokenEndpoint === 'string' ? tokenEndpoint : await tokenEndpoint() }, refreshToken);
     const build = () => new Request(request.clone(), { signal: abort.signal });
+    // `expires_in` counts from when the server answered, which lies between sending and receiving: counted
+    // from the sending, the token never outlives the server's idea of it (a slow answer costs nothing).
+    const sentAt = now();
     const response = prover ? await prover.send(fetchFn, build) : await fetchFn(build());
-    return await classifyRefreshResponse(config, response, now());
+    return await classifyRefreshResponse(config, response, sentAt);
   } catch (error) {
     if (abort.signal.aborted) return { kind: 'transient', reason: `token endpoint: no answer in ${config.refreshTimeoutMs} ms` };
     return { kind: 'transient', reason: `network error: ${messageOf(error)}` };

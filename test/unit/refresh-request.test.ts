@@ -104,6 +104,16 @@ describe('requestRefresh', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('counts expires_in from when the request left: a slow answer never makes the token outlive the server\'s view of it', async () => {
+    let clock = NOW;
+    const slow = async () => {
+      clock += 1_000; // the server issued the token, then took a second to answer
+      return new Response(JSON.stringify({ access_token: 'a', expires_in: 60 }), { headers: { 'Content-Type': 'application/json' } });
+    };
+    const outcome = await requestRefresh(config(), slow, 'rt', () => clock);
+    expect(outcome).toMatchObject({ kind: 'ok', tokens: { expiresAt: NOW + 60_000 } });
+  });
+
   it('aborts a request that hangs after refreshTimeoutMs', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     let signal: AbortSignal | undefined;
