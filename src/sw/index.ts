@@ -56,7 +56,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const newId = () => crypto.randomUUID();
   const online = () => navigator.onLine;
   const names = appNames(appOf(self.registration.scope, config.name));
-  const channel = new BroadcastChannel(names.channel);
+  // (The channel itself is made once the session read is under way: see below.)
   const emit = (event: SessionEvent) => channel.postMessage({ source: BROADCAST_SOURCE, event } satisfies BroadcastEnvelope);
   const db = openDatabase(names.database);
   const keys = persistedKeys(db);
@@ -88,6 +88,11 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
     maxRetryDelayMs: config.maxRetryDelayMs,
     dpop: dpop !== null,
   });
+  // Open the database and read the session now, before the first request needs it: on a cold start the
+  // fetch event that woke the worker waits for this read, so nothing else runs ahead of it. Even the
+  // channel comes after (its constructor costs up to a millisecond there); nothing emits before storage answers.
+  void engine.load().catch(() => undefined);
+  const channel = new BroadcastChannel(names.channel);
   // The database was deleted or the site's data cleared: a session we held is gone.
   db.onCleared(() => void engine.storageCleared());
   // Another worker version said something (a channel never hears its own posts): its session may be newer
@@ -128,8 +133,6 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
 
   const revoke = (session: Session) => revokeSession(client, revocationEndpoint, fetchFn, session, now);
   const facade = createFacade({ engine, outbox, signIn, revoke, now });
-  // Open the database and read the session while the script starts, before the first request needs it.
-  void engine.load().catch(() => undefined);
 
   // With an update flow of the app's own (a prompt that posts SKIP_WAITING), both are the app's to call.
   if (options.skipWaiting !== false) self.addEventListener('install', () => void self.skipWaiting());
