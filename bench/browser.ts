@@ -50,15 +50,19 @@ export class BenchContext {
     return new BenchContext(cdp, browserContextId);
   }
 
-  /** Opens `url` and resolves once the test page's `window.tp` is there. */
-  async newPage(url: string): Promise<BenchPage> {
+  /**
+   * Opens `url` and resolves once `ready(page)` holds — by default, once the test page's `window.tp` is
+   * there. `ready` may throw while the page is still loading (or navigating): that counts as not yet.
+   */
+  async newPage(url: string, ready?: (page: BenchPage) => Promise<boolean>, timeoutMs = 10_000): Promise<BenchPage> {
     const { targetId } = await this.cdp.send('Target.createTarget', { url, browserContextId: this.browserContextId });
     // Not flattened: this session is Playwright's, and it routes no child sessions of ours.
     const { sessionId } = await this.cdp.send('Target.attachToTarget', { targetId, flatten: false });
     const page = new BenchPage(this.cdp, targetId, sessionId, () => this.pages.delete(sessionId));
     this.pages.set(sessionId, page);
     const origin = new URL(url).origin;
-    await until(() => page.evaluate((o) => location.origin === o && window.tp !== undefined, origin).catch(() => false), `${url} to load`);
+    const check = ready ?? ((p: BenchPage) => p.evaluate((o) => location.origin === o && window.tp !== undefined, origin));
+    await until(() => check(page).catch(() => false), `${url} to load`, timeoutMs);
     return page;
   }
 

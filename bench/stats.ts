@@ -22,3 +22,16 @@ export function rotation<T>(items: readonly T[], round: number): T[] {
 export const ms = (value: number, digits = 2) => (Number.isFinite(value) ? `${value.toFixed(digits)} ms` : '—');
 export const ratio = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—');
 export const kb = (bytes: number) => `${(bytes / 1024).toFixed(2)} KB`;
+
+/** The median of per-round values with their range over rounds: "1.012 (0.991–1.040)". */
+export function spread(values: readonly number[], format: (value: number) => string = ratio): string {
+  if (values.length === 0) return '—';
+  return `${format(median(values))} (${format(Math.min(...values))}–${format(Math.max(...values))})`;
+}
+
+/** The same for times: "12 ms (9–15)". */
+export function msSpread(values: readonly number[], digits = 0): string {
+  if (values.length === 0) return '—';
+  const f = (v: number) => v.toFixed(digits);
+  return `${f(median(values))} ms (${f(Math.min(...values))}–${f(Math.max(...values))})`;
+}
