@@ -58,8 +58,8 @@ export interface OutboxContext {
   engine: Pick<RefreshEngine, 'load' | 'sessionForRequest' | 'sessionAfterRejection' | 'onEnded'>;
   /** Sends an API request with the current token, refreshing and replaying once on a rejected token. */
   send: (request: Request, body: ArrayBuffer) => Promise<Response>;
-  /** Sends `build(headers)` with `session`'s token (and a DPoP proof for a DPoP-bound token). */
-  sendAuthorized: (build: (headers: Headers) => Request, headers: HeadersInit, session: Session) => Promise<Response>;
+  /** Sends `build()`, a new Request, with `session`'s token (and a DPoP proof for a DPoP-bound token). */
+  sendAuthorized: (build: () => Request, session: Session) => Promise<Response>;
   isTokenRejected: (response: Response) => boolean;
   now: () => number;
   newId: () => string;

@@ -22,14 +22,16 @@ export function isProxiable(request: Request, isApi: (url: string) => boolean): 
   return request.mode !== 'navigate' && request.mode !== 'no-cors' && isApi(request.url);
 }
 
-function authorize(headers: Headers, session: Session): Headers {
-  headers.set('Authorization', `${session.tokenType} ${session.accessToken}`);
-  return headers;
-}
-
-/** Sends `build()` with the session's token, and a DPoP proof when the token is DPoP-bound. */
-export function sendAuthorized(build: (headers: Headers) => Request, headers: HeadersInit, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
-  const authorized = () => build(authorize(new Headers(headers), session));
+/**
+ * Sends `build()` with the session's token, and a DPoP proof when the token is DPoP-bound. `build` makes a
+ * new Request (not no-cors), whose headers can still be set: one headers copy per send, not two.
+ */
+export function sendAuthorized(build: () => Request, session: Session, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
+  const authorized = () => {
+    const request = build();
+    request.headers.set('Authorization', `${session.tokenType} ${session.accessToken}`);
+    return request;
+  };
   return session.tokenType === 'DPoP' && dpop ? dpop.send(fetchFn, authorized, session.accessToken) : fetchFn(authorized());
 }
 
@@ -37,7 +39,7 @@ export function sendAuthorized(build: (headers: Headers) => Request, headers: He
 const sendAsIs = (request: Request, body: ArrayBuffer | undefined, deps: SendDeps) => deps.fetch(body === undefined ? request : new Request(request, { body }));
 
 function send(request: Request, body: ArrayBuffer | undefined, session: Session, deps: SendDeps): Promise<Response> {
-  return sendAuthorized((headers) => new Request(request, body === undefined ? { headers } : { headers, body }), request.headers, session, deps.fetch, deps.dpop);
+  return sendAuthorized(() => new Request(request, body === undefined ? undefined : { body }), session, deps.fetch, deps.dpop);
 }
 
 /**

@@ -102,7 +102,7 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   };
 
   const sender: SendDeps = { engine, config, fetch: fetchFn, dpop };
-  const authorized: OutboxContext['sendAuthorized'] = (build, headers, session) => sendAuthorized(build, headers, session, fetchFn, dpop);
+  const authorized: OutboxContext['sendAuthorized'] = (build, session) => sendAuthorized(build, session, fetchFn, dpop);
   const outbox = startFeature(config.outbox, {
     db,
     engine,

@@ -55,7 +55,7 @@ export function apiStrategies(routes: readonly ApiRoute[]): StrategiesFeature {
         if (!nonce && !isTokenRejected(response)) return response;
         const next = nonce ? await session() : await engine.sessionAfterRejection(used);
         if (next === null || (!nonce && next.accessToken === used)) return response;
-        return sendAuthorized((headers) => new Request(request, { headers }), request.headers, next);
+        return sendAuthorized(() => new Request(request), next);
       },
       async cacheKeyWillBeUsed({ request }: { request: Request }): Promise<string> {
         const url = new URL(request.url);

@@ -62,8 +62,7 @@ export function offlineOutbox(options: OutboxOptions = {}): OutboxFeature {
       engine: context.engine,
       send: (entry, session) =>
         context.sendAuthorized(
-          (headers) => new Request(entry.url, { method: entry.method, headers, body: entry.body, credentials: entry.credentials }),
-          entry.headers,
+          () => new Request(entry.url, { method: entry.method, headers: entry.headers, body: entry.body, credentials: entry.credentials }),
           session,
         ),
       isTokenRejected: context.isTokenRejected,
