@@ -53,6 +53,8 @@ const counts = (report) => {
     expectedFail: tests.filter((t) => t.status === 'passed' && expectedFail(t)).length,
     skipped: tests.filter((t) => t.status === 'skipped' || t.status === 'pending' || t.status === 'todo').length,
     failed: tests.filter((t) => t.status === 'failed').length,
+    // What failed, and the first line of why: the summary is the part of a CI log that is always shown.
+    failures: tests.filter((t) => t.status === 'failed').map((t) => `${t.title} — ${(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`),
   };
 };
 
@@ -88,6 +90,7 @@ console.log('\n== engines summary');
 for (const r of results) {
   if (r.passed === undefined) console.log(`${r.engine.padEnd(9)} NOT RUN: ${r.error}`);
   else console.log(`${r.engine.padEnd(9)} ${r.passed} passed, ${r.expectedFail} expected-fail, ${r.skipped} skipped, ${r.failed} failed — ${r.seconds.toFixed(0)} s${r.code !== 0 ? ` (exit ${r.code})` : ''}`);
+  for (const failure of r.failures ?? []) console.log(`  FAILED ${failure}`);
 }
 for (const engine of skipped) console.log(`${engine.padEnd(9)} left out (SKIP_ENGINES)`);
 const bad = results.filter((r) => r.passed === undefined || r.failed > 0 || r.code !== 0);
