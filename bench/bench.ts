@@ -229,7 +229,7 @@ const LETTER: Record<Setup, string> = { none: 'a', passthrough: 'b', proxy: 'c',
 type Serve = (options?: TokenServerOptions) => Promise<TokenServer>;
 
 async function startServer(options: TokenServerOptions = {}): Promise<TokenServer> {
-  const server = new TokenServer({ staticDir: BENCH_BUILD_DIR, accessTokenTtlSeconds: LONG_TTL_SECONDS, ...options });
+  const server = new TokenServer({ staticDir: BENCH_BUILD_DIR, crossOriginIsolated: true, accessTokenTtlSeconds: LONG_TTL_SECONDS, ...options });
   await server.listen();
   return server;
 }

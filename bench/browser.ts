@@ -171,6 +171,8 @@ export type Setup = 'none' | 'passthrough' | 'proxy';
  */
 export async function openTab(context: BenchContext, server: TokenServer, setup: Setup, config: object = PROXY_CONFIG): Promise<BenchPage> {
   const page = await context.newPage(`${server.origin}/`);
+  // Latency is timed with performance.now(), which Chromium coarsens to 100 µs unless the page is isolated.
+  if (!(await page.evaluate(() => self.crossOriginIsolated, undefined))) throw new Error(`${server.origin} is not cross-origin isolated: its timers are coarse`);
   if (setup === 'none') return page;
   const started =
     setup === 'proxy'

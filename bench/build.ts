@@ -1,7 +1,7 @@
 // Builds what the benchmark browser loads, into bench/.build (never the e2e suite's test/e2e/.build, which a
 // concurrent `npm run test:e2e` may be rebuilding). Minified with a production define, as an app ships it:
 //   index.html + page.js  the e2e test page (window.tp over the client library), used by setups a, b, c
-//   sw.js                 setup (c): the e2e test worker = installTokenProxy(config from its own URL)
+//   sw.js                 setup (c): bench/fixture/proxy-sw.ts = installTokenProxy + offlineOutbox (config from its own URL)
 //   passthrough-sw.js     setup (b): respondWith(fetch(request)), nothing else
 //   axa.html, axa-callback.html + axa-page.js
 //                         setup (d): a page on @axa-fr/oidc-client (window.axa), app and redirect_uri
@@ -30,7 +30,7 @@ export async function buildBench(outDir = BENCH_BUILD_DIR): Promise<void> {
       define: { 'process.env.NODE_ENV': '"production"' },
       build: { outDir, emptyOutDir: false, minify: true, target: 'es2022', lib: { entry, formats: [format], name: 'bench', fileName: () => fileName } },
     });
-  await bundle(join(fixture, 'sw.ts'), 'sw.js', 'iife');
+  await bundle(join(here, 'fixture', 'proxy-sw.ts'), 'sw.js', 'iife');
   await bundle(join(here, 'fixture', 'passthrough-sw.ts'), 'passthrough-sw.js', 'iife');
   await bundle(join(fixture, 'page.ts'), 'page.js', 'es');
   // IIFE: Vite keeps the whitespace of ES-format library output (see scripts/size.mjs), and figure 7 gzips this file as built.
