@@ -83,6 +83,23 @@ describe('the sealed session store (IndexedDB)', () => {
     }
   });
 
+  it('a cold read (a new worker instance) starts with one read-only transaction over the record and its key', async () => {
+    const name = freshDatabaseName();
+    await sealedStore(name).write(session(4));
+    const db = openDatabase(name);
+    const store = createSealedSessionStore(db, persistedKeys(db));
+    const connection = await db();
+    const transaction = vi.spyOn(connection, 'transaction');
+    try {
+      const read = store.read();
+      expect((await read)?.accessToken).toBe('at-secret-4');
+      // the first transaction is the read itself; the key store is asked only afterwards, for the next write
+      expect(transaction.mock.calls[0]).toEqual([['session', 'meta']]);
+    } finally {
+      transaction.mockRestore();
+    }
+  });
+
   it('treats a record it cannot decrypt (key lost, tampered) as no session', async () => {
     const name = freshDatabaseName();
     await sealedStore(name).write(session(1));
