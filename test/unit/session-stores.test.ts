@@ -91,8 +91,7 @@ describe('the sealed session store (IndexedDB)', () => {
     const connection = await db();
     const transaction = vi.spyOn(connection, 'transaction');
     try {
-      const read = store.read();
-      expect((await read)?.accessToken).toBe('at-secret-4');
+      expect((await store.read())?.accessToken).toBe('at-secret-4');
       // the first transaction is the read itself; the key store is asked only afterwards, for the next write
       expect(transaction.mock.calls[0]).toEqual([['session', 'meta']]);
     } finally {
