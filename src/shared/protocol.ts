@@ -41,12 +41,12 @@ export interface TokenResponse {
   access_token: string;
   /** `Bearer` (default when absent) or `DPoP`, any case. */
   token_type?: string;
-  /** Seconds from receipt; a number or a numeric string. */
+  /** Seconds the token lives, counted from when the worker asked for it (for `login()`, got it); a number or a numeric string. */
   expires_in?: number | string;
   /** Absolute expiry in seconds since the epoch (some servers send this instead of `expires_in`). */
   expires_at?: number | string;
   refresh_token?: string;
-  /** Seconds from receipt until the refresh token expires (Keycloak and others). */
+  /** Seconds until the refresh token expires, counted as `expires_in` (Keycloak and others). */
   refresh_expires_in?: number | string;
   scope?: string;
   [field: string]: unknown;

@@ -88,13 +88,14 @@ function subjectOf(raw: Record<string, unknown>): string | undefined {
 
 /**
  * Checks a token endpoint response and normalises it. Throws `TokenProxyError('invalid-token-response')`
- * naming the field. Expiry, in order of preference: `expires_in` (relative to `receivedAt`), `expires_at`
- * (epoch seconds), the JWT `exp` claim; none → null (refresh on first use). An absolute expiry is on the
+ * naming the field. Expiry, in order of preference: `expires_in` (counted from `countedFrom`: when the
+ * refresh request left, or when a login's response reached the worker), `expires_at` (epoch seconds),
+ * the JWT `exp` claim; none → null (refresh on first use). An absolute expiry is on the
  * server's clock: it is placed on ours by the server's time when the answer was made — `serverTime`
  * (its `Date` header, epoch ms) or else the token's `iat` — so a device clock hours off still refreshes
  * on time.
  */
-export function parseTokenResponse(input: unknown, receivedAt: number, serverTime?: number): TokenSet {
+export function parseTokenResponse(input: unknown, countedFrom: number, serverTime?: number): TokenSet {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) invalid('response', 'must be a JSON object');
   const raw = input as Record<string, unknown>;
   const accessToken = tokenField(raw['access_token'], 'access_token');
@@ -113,14 +114,14 @@ export function parseTokenResponse(input: unknown, receivedAt: number, serverTim
   let lifetimeMs: number | null = null;
   if (expiresIn !== undefined) {
     lifetimeMs = expiresIn * 1000;
-    expiresAt = receivedAt + lifetimeMs;
+    expiresAt = countedFrom + lifetimeMs;
   }
   const absolute = expiresIn === undefined ? (expiresAtSeconds ?? jwtExpiry(accessToken)) : undefined;
   const issuedAt = serverTime ?? (jwtTime(accessToken, 'iat') ?? jwtTime(raw['id_token'], 'iat') ?? NaN) * 1000;
   if (absolute !== undefined) {
     // Lifetime on the server's clock when it is known, else against ours.
-    lifetimeMs = absolute * 1000 - (Number.isNaN(issuedAt) ? receivedAt : issuedAt);
-    expiresAt = receivedAt + lifetimeMs;
+    lifetimeMs = absolute * 1000 - (Number.isNaN(issuedAt) ? countedFrom : issuedAt);
+    expiresAt = countedFrom + lifetimeMs;
   }
 
   const set: TokenSet = { accessToken, tokenType, expiresAt, lifetimeMs, refreshExpiresAt: null };
@@ -132,7 +133,7 @@ export function parseTokenResponse(input: unknown, receivedAt: number, serverTim
   if (refresh !== undefined && refresh !== null) set.refreshToken = tokenField(refresh, 'refresh_token');
   // Keycloak sends 0 for refresh tokens that never expire: treat as unknown.
   const refreshExpiresIn = secondsField(raw['refresh_expires_in'], 'refresh_expires_in');
-  if (refreshExpiresIn) set.refreshExpiresAt = receivedAt + refreshExpiresIn * 1000;
+  if (refreshExpiresIn) set.refreshExpiresAt = countedFrom + refreshExpiresIn * 1000;
   const scope = raw['scope'];
   if (scope !== undefined && scope !== null) {
     if (typeof scope !== 'string' || scope.length > MAX_TOKEN_LENGTH) invalid('scope', `must be a string of at most ${MAX_TOKEN_LENGTH} characters`);
