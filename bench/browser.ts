@@ -11,6 +11,7 @@
 import { chromium, type Browser, type CDPSession } from 'playwright-core';
 import type { TokenServer } from '../test/server/token-server.js';
 import { CHROMIUM_ARGS } from '../test/e2e/playwright.config.js';
+import { trackWorkerStops, type VersionReport } from '../test/e2e/worker-stops.js';
 import type {} from '../test/e2e/fixture/page.js'; // window.tp
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
@@ -137,20 +138,14 @@ export class BenchPage {
    * Chromium has reported each running one stopped — as test/e2e/helpers.ts stopWorkers() does.
    */
   async stopWorkers(): Promise<void> {
-    const running = new Set<string>();
-    const stopped = new Set<string>();
-    let stopping = false;
-    const off = this.on('ServiceWorker.workerVersionUpdated', (params) => {
-      for (const v of params['versions'] as Array<{ versionId: string; runningStatus: string }>) {
-        if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
-        if (v.runningStatus === 'stopped') stopped.add(v.versionId);
-      }
-    });
+    const stops = trackWorkerStops();
+    const off = this.on('ServiceWorker.workerVersionUpdated', (params) => stops.onVersions(params['versions'] as VersionReport[]));
     try {
       await this.send('ServiceWorker.enable');
-      stopping = true;
+      await until(stops.reported, 'Chromium to report its service workers', 5000, 5);
+      const allStopped = stops.expectStops();
       await this.send('ServiceWorker.stopAllWorkers');
-      await until(() => [...running].every((id) => stopped.has(id)), 'the service workers to stop', 5000, 5);
+      await until(allStopped, 'the service workers to stop', 5000, 5);
     } finally {
       off();
       await this.send('ServiceWorker.disable').catch(() => undefined);

@@ -4,6 +4,7 @@ import { TokenServer, type TokenServerOptions } from '../server/token-server.js'
 import type { CallResult } from './fixture/page.js';
 import { FIXTURE_DIR } from './fixture/build.js';
 import type { WorkerConfig } from './fixture/worker-config.js';
+import { trackWorkerStops } from './worker-stops.js';
 
 export { expect };
 export type { WorkerConfig };
@@ -72,22 +73,16 @@ export function events(page: Page) {
 
 /**
  * Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until Chromium
- * has reported each running one stopped (a pending fetch may start it again at once: that is a new worker).
+ * has reported each running one stopped (see worker-stops.ts).
  */
 export async function stopWorkers(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
-  const running = new Set<string>();
-  const stopped = new Set<string>();
-  let stopping = false;
-  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
-    for (const v of versions) {
-      if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
-      if (v.runningStatus === 'stopped') stopped.add(v.versionId);
-    }
-  });
+  const stops = trackWorkerStops();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => stops.onVersions(versions));
   await cdp.send('ServiceWorker.enable');
-  stopping = true;
+  await expect.poll(stops.reported, { timeout: 5000, message: 'Chromium to report its service workers' }).toBe(true);
+  const allStopped = stops.expectStops();
   await cdp.send('ServiceWorker.stopAllWorkers');
-  await expect.poll(() => [...running].filter((id) => !stopped.has(id)), { timeout: 5000 }).toEqual([]);
+  await expect.poll(allStopped, { timeout: 5000, message: 'Chromium to report every running worker stopped' }).toBe(true);
   await cdp.detach();
 }

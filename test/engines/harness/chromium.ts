@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../e2e/playwright.config.js';
+import { trackWorkerStops } from '../../e2e/worker-stops.js';
 import { decodeResult, describeFunction, pageExpression } from './page-script.js';
 import { waitFor } from './wait.js';
 import { done, type Capability, type EngineBrowser, type PageFunction, type Tab } from './types.js';
@@ -80,21 +81,13 @@ export async function launchChromium(): Promise<EngineBrowser> {
     endTest: closeTestPages,
     stopServiceWorkers: (origin) =>
       withCdp(async (cdp) => {
-        const running = new Set<string>();
-        const stopped = new Set<string>();
-        let stopping = false;
-        cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
-          for (const v of versions) {
-            if (!v.scriptURL.startsWith(`${origin}/`)) continue;
-            if (v.runningStatus === 'running' && !stopping) running.add(v.versionId);
-            if (v.runningStatus === 'stopped') stopped.add(v.versionId);
-          }
-        });
+        const stops = trackWorkerStops((scriptURL) => scriptURL.startsWith(`${origin}/`));
+        cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => stops.onVersions(versions));
         await cdp.send('ServiceWorker.enable');
-        stopping = true;
+        await waitFor('Chromium to report its service workers', stops.reported, { timeoutMs: 5000 });
+        const allStopped = stops.expectStops();
         await cdp.send('ServiceWorker.stopAllWorkers');
-        // A pending fetch may start it again at once: that is a new worker, and fine.
-        await waitFor('Chromium to report every running worker stopped', () => [...running].every((id) => stopped.has(id)), { timeoutMs: 5000 });
+        await waitFor('Chromium to report every running worker stopped', allStopped, { timeoutMs: 5000 });
         return done;
       }),
     clearSiteData: (origin) =>
