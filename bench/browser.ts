@@ -11,7 +11,7 @@
 import { chromium, type Browser, type CDPSession } from 'playwright-core';
 import type { TokenServer } from '../test/server/token-server.js';
 import { CHROMIUM_ARGS } from '../test/e2e/playwright.config.js';
-import { trackWorkerStops, type VersionReport } from '../test/e2e/worker-stops.js';
+import { stopServiceWorkers, type VersionReport } from '../test/e2e/worker-stops.js';
 import type {} from '../test/e2e/fixture/page.js'; // window.tp
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
@@ -64,6 +64,8 @@ export class BenchContext {
     const origin = new URL(url).origin;
     const check = ready ?? ((p: BenchPage) => p.evaluate((o) => location.origin === o && window.tp !== undefined, origin));
     await until(() => check(page).catch(() => false), `${url} to load`, timeoutMs);
+    // Latency is timed with performance.now(), which Chromium coarsens to 100 µs unless the page is isolated.
+    if (!(await page.evaluate(() => self.crossOriginIsolated, undefined))) throw new Error(`${url} is not cross-origin isolated: its timers are coarse`);
     return page;
   }
 
@@ -138,16 +140,15 @@ export class BenchPage {
    * Chromium has reported each running one stopped — as test/e2e/helpers.ts stopWorkers() does.
    */
   async stopWorkers(): Promise<void> {
-    const stops = trackWorkerStops();
-    const off = this.on('ServiceWorker.workerVersionUpdated', (params) => stops.onVersions(params['versions'] as VersionReport[]));
+    const offs: Array<() => void> = [];
     try {
-      await this.send('ServiceWorker.enable');
-      await until(stops.reported, 'Chromium to report its service workers', 5000, 5);
-      const allStopped = stops.expectStops();
-      await this.send('ServiceWorker.stopAllWorkers');
-      await until(allStopped, 'the service workers to stop', 5000, 5);
+      await stopServiceWorkers({
+        send: (method) => this.send(method),
+        onVersions: (listener) => void offs.push(this.on('ServiceWorker.workerVersionUpdated', (params) => listener(params['versions'] as VersionReport[]))),
+        waitFor: (what, check) => until(check, what, 5000, 5),
+      });
     } finally {
-      off();
+      for (const off of offs) off();
       await this.send('ServiceWorker.disable').catch(() => undefined);
     }
   }
@@ -166,8 +167,6 @@ export type Setup = 'none' | 'passthrough' | 'proxy';
  */
 export async function openTab(context: BenchContext, server: TokenServer, setup: Setup, config: object = PROXY_CONFIG): Promise<BenchPage> {
   const page = await context.newPage(`${server.origin}/`);
-  // Latency is timed with performance.now(), which Chromium coarsens to 100 µs unless the page is isolated.
-  if (!(await page.evaluate(() => self.crossOriginIsolated, undefined))) throw new Error(`${server.origin} is not cross-origin isolated: its timers are coarse`);
   if (setup === 'none') return page;
   const started =
     setup === 'proxy'

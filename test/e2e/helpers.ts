@@ -4,7 +4,7 @@ import { TokenServer, type TokenServerOptions } from '../server/token-server.js'
 import type { CallResult } from './fixture/page.js';
 import { FIXTURE_DIR } from './fixture/build.js';
 import type { WorkerConfig } from './fixture/worker-config.js';
-import { trackWorkerStops } from './worker-stops.js';
+import { stopServiceWorkers } from './worker-stops.js';
 
 export { expect };
 export type { WorkerConfig };
@@ -77,12 +77,10 @@ export function events(page: Page) {
  */
 export async function stopWorkers(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
-  const stops = trackWorkerStops();
-  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => stops.onVersions(versions));
-  await cdp.send('ServiceWorker.enable');
-  await expect.poll(stops.reported, { timeout: 5000, message: 'Chromium to report its service workers' }).toBe(true);
-  const allStopped = stops.expectStops();
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await expect.poll(allStopped, { timeout: 5000, message: 'Chromium to report every running worker stopped' }).toBe(true);
+  await stopServiceWorkers({
+    send: (method) => cdp.send(method),
+    onVersions: (listener) => cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => listener(versions)),
+    waitFor: (what, check) => expect.poll(check, { timeout: 5000, message: what }).toBe(true),
+  });
   await cdp.detach();
 }

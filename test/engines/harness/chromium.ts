@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../e2e/playwright.config.js';
-import { trackWorkerStops } from '../../e2e/worker-stops.js';
+import { stopServiceWorkers } from '../../e2e/worker-stops.js';
 import { decodeResult, describeFunction, pageExpression } from './page-script.js';
 import { waitFor } from './wait.js';
 import { done, type Capability, type EngineBrowser, type PageFunction, type Tab } from './types.js';
@@ -81,13 +81,14 @@ export async function launchChromium(): Promise<EngineBrowser> {
     endTest: closeTestPages,
     stopServiceWorkers: (origin) =>
       withCdp(async (cdp) => {
-        const stops = trackWorkerStops((scriptURL) => scriptURL.startsWith(`${origin}/`));
-        cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => stops.onVersions(versions));
-        await cdp.send('ServiceWorker.enable');
-        await waitFor('Chromium to report its service workers', stops.reported, { timeoutMs: 5000 });
-        const allStopped = stops.expectStops();
-        await cdp.send('ServiceWorker.stopAllWorkers');
-        await waitFor('Chromium to report every running worker stopped', allStopped, { timeoutMs: 5000 });
+        await stopServiceWorkers(
+          {
+            send: (method) => cdp.send(method),
+            onVersions: (listener) => cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => listener(versions)),
+            waitFor: (what, check) => waitFor(what, check, { timeoutMs: 5000 }),
+          },
+          (scriptURL) => scriptURL.startsWith(`${origin}/`),
+        );
         return done;
       }),
     clearSiteData: (origin) =>
