@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorInfo } from './protocol.js';
+import type { ErrorCode } from './protocol.js';
 
 export interface TokenProxyErrorOptions {
   /** For `invalid-token-response` and `invalid-config`: the field or option that was wrong. */
@@ -17,13 +17,6 @@ export class TokenProxyError extends Error {
     this.name = 'TokenProxyError';
     this.code = code;
     this.field = field;
-  }
-
-  toInfo(at?: number): ErrorInfo {
-    const info: ErrorInfo = { code: this.code, message: this.message };
-    if (this.field !== undefined) info.field = this.field;
-    if (at !== undefined) info.at = at;
-    return info;
   }
 }
 

@@ -32,26 +32,33 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 /** Ten years: anything longer is a unit mistake (ms sent as s) rather than a real lifetime. */
 const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
-// Visible ASCII only: anything else would make `Headers.set` throw, or smuggle a second header.
+// Tokens are visible ASCII only: anything else would make `Headers.set` throw, or smuggle a second header.
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
+const ANY = /^/;
 const NUMERIC = /^\d+(\.\d+)?$/;
+
+type Raw = Record<string, unknown>;
 
 function invalid(field: string, message: string): never {
   throw new TokenProxyError('invalid-token-response', `${field}: ${message}`, { field });
 }
 
-function tokenField(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH || !HEADER_SAFE.test(value)) {
-    invalid(field, `must be 1 to ${MAX_TOKEN_LENGTH} visible ASCII characters`);
+/** `raw[field]` when it is a string of at most MAX_TOKEN_LENGTH characters `allowed`; undefined when absent. */
+function stringField(raw: Raw, field: string, allowed = HEADER_SAFE): string | undefined {
+  const value = raw[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH || !allowed.test(value)) {
+    invalid(field, `must be a string of at most ${MAX_TOKEN_LENGTH} characters matching ${allowed}`);
   }
   return value;
 }
 
-/** Seconds as a number or a numeric string; undefined/null when absent. */
-function secondsField(value: unknown, field: string, max = MAX_LIFETIME_SECONDS): number | undefined {
+/** `raw[field]` in seconds, as a number or a numeric string; undefined when absent. */
+function secondsField(raw: Raw, field: string, max = MAX_LIFETIME_SECONDS): number | undefined {
+  const value = raw[field];
   if (value === undefined || value === null) return undefined;
   const seconds = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC.test(value.trim()) ? Number(value) : NaN;
-  if (!(seconds >= 0 && seconds <= max)) invalid(field, `must be a number of seconds from 0 to ${max}`);
+  if (!(seconds >= 0 && seconds <= max)) invalid(field, `must be seconds, 0 to ${max}`);
   return seconds;
 }
 
@@ -60,8 +67,8 @@ function jwtClaims(token: unknown): { exp?: unknown; iat?: unknown; sub?: unknow
   const parts = typeof token === 'string' ? token.split('.') : [];
   if (parts.length !== 3) return {};
   try {
-    const base64 = parts[1]!.replace(/-/g, '+').replace(/_/g, '/');
-    const claims: unknown = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')));
+    // atob decodes unpadded base64 (the forgiving-base64 of the HTML spec): only the alphabet needs mapping.
+    const claims: unknown = JSON.parse(atob(parts[1]!.replace(/-/g, '+').replace(/_/g, '/')));
     return typeof claims === 'object' && claims !== null ? claims : {};
   } catch {
     return {};
@@ -78,7 +85,7 @@ function jwtTime(token: unknown, claim: 'exp' | 'iat'): number | undefined {
 export const jwtExpiry = (token: string): number | undefined => jwtTime(token, 'exp');
 
 /** Who the session is for: the `sub` claim of the ID token, else of a JWT access token. */
-function subjectOf(raw: Record<string, unknown>): string | undefined {
+function subjectOf(raw: Raw): string | undefined {
   for (const token of [raw['id_token'], raw['access_token']]) {
     const { sub } = jwtClaims(token);
     if (typeof sub === 'string' && sub !== '') return sub;
@@ -97,51 +104,36 @@ function subjectOf(raw: Record<string, unknown>): string | undefined {
  */
 export function parseTokenResponse(input: unknown, countedFrom: number, serverTime?: number): TokenSet {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) invalid('response', 'must be a JSON object');
-  const raw = input as Record<string, unknown>;
-  const accessToken = tokenField(raw['access_token'], 'access_token');
+  const raw = input as Raw;
+  const accessToken = stringField(raw, 'access_token');
+  if (accessToken === undefined) invalid('access_token', 'is missing');
+  const type = raw['token_type'] ?? 'bearer';
+  const lowerType = typeof type === 'string' ? type.toLowerCase() : '';
+  if (lowerType !== 'bearer' && lowerType !== 'dpop') invalid('token_type', 'must be Bearer or DPoP');
 
-  let tokenType: TokenSet['tokenType'] = 'Bearer';
-  const rawType = raw['token_type'];
-  if (rawType !== undefined && rawType !== null) {
-    const lower = typeof rawType === 'string' && rawType.toLowerCase();
-    if (lower === 'dpop') tokenType = 'DPoP';
-    else if (lower !== 'bearer') invalid('token_type', 'must be Bearer or DPoP');
-  }
-
-  const expiresIn = secondsField(raw['expires_in'], 'expires_in');
-  const expiresAtSeconds = secondsField(raw['expires_at'], 'expires_at', Number.MAX_SAFE_INTEGER / 1000);
-  let expiresAt: number | null = null;
-  let lifetimeMs: number | null = null;
-  if (expiresIn !== undefined) {
-    lifetimeMs = expiresIn * 1000;
-    expiresAt = countedFrom + lifetimeMs;
-  }
-  const absolute = expiresIn === undefined ? (expiresAtSeconds ?? jwtExpiry(accessToken)) : undefined;
-  const issuedAt = serverTime ?? (jwtTime(accessToken, 'iat') ?? jwtTime(raw['id_token'], 'iat') ?? NaN) * 1000;
+  const expiresIn = secondsField(raw, 'expires_in');
+  const expiresAt = secondsField(raw, 'expires_at', Number.MAX_SAFE_INTEGER / 1000);
+  let lifetimeMs = expiresIn === undefined ? null : expiresIn * 1000;
+  const absolute = expiresIn === undefined ? (expiresAt ?? jwtExpiry(accessToken)) : undefined;
   if (absolute !== undefined) {
     // Lifetime on the server's clock when it is known, else against ours.
-    lifetimeMs = absolute * 1000 - (Number.isNaN(issuedAt) ? countedFrom : issuedAt);
-    expiresAt = countedFrom + lifetimeMs;
+    const issuedAt = jwtTime(accessToken, 'iat') ?? jwtTime(raw['id_token'], 'iat');
+    lifetimeMs = absolute * 1000 - (serverTime ?? (issuedAt === undefined ? countedFrom : issuedAt * 1000));
   }
-
-  const set: TokenSet = { accessToken, tokenType, expiresAt, lifetimeMs, refreshExpiresAt: null };
+  // Keycloak sends 0 for refresh tokens that never expire: treat as unknown.
+  const refreshExpiresIn = secondsField(raw, 'refresh_expires_in');
+  const set: TokenSet = {
+    accessToken,
+    tokenType: lowerType === 'dpop' ? 'DPoP' : 'Bearer',
+    expiresAt: lifetimeMs === null ? null : countedFrom + lifetimeMs,
+    lifetimeMs,
+    refreshExpiresAt: refreshExpiresIn ? countedFrom + refreshExpiresIn * 1000 : null,
+  };
   if (absolute !== undefined && lifetimeMs! <= 0) {
     set.expiresAt = set.lifetimeMs = null;
     set.clockSuspect = true;
   }
-  const refresh = raw['refresh_token'];
-  if (refresh !== undefined && refresh !== null) set.refreshToken = tokenField(refresh, 'refresh_token');
-  // Keycloak sends 0 for refresh tokens that never expire: treat as unknown.
-  const refreshExpiresIn = secondsField(raw['refresh_expires_in'], 'refresh_expires_in');
-  if (refreshExpiresIn) set.refreshExpiresAt = countedFrom + refreshExpiresIn * 1000;
-  const scope = raw['scope'];
-  if (scope !== undefined && scope !== null) {
-    if (typeof scope !== 'string' || scope.length > MAX_TOKEN_LENGTH) invalid('scope', `must be a string of at most ${MAX_TOKEN_LENGTH} characters`);
-    set.scope = scope;
-  }
-  const subject = subjectOf(raw);
-  if (subject !== undefined) set.subject = subject;
-  const idToken = raw['id_token'];
-  if (idToken !== undefined && idToken !== null) set.idToken = tokenField(idToken, 'id_token');
+  const optional = { refreshToken: stringField(raw, 'refresh_token'), scope: stringField(raw, 'scope', ANY), subject: subjectOf(raw), idToken: stringField(raw, 'id_token') };
+  for (const [name, value] of Object.entries(optional)) if (value !== undefined) Object.assign(set, { [name]: value });
   return set;
 }

@@ -11,9 +11,8 @@ export function serverTime(response: Response): number | undefined {
 
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
+  const trimmed = value?.trim() ?? '';
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  const date = Date.parse(trimmed); // NaN when absent ('')
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

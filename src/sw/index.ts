@@ -126,13 +126,13 @@ export function installTokenProxy(userConfig: TokenProxyConfig, options: Install
   const capture = startFeature(config.capture, { tokenEndpoint: config.tokenEndpoint, origin, engine });
   // The configured OAuth endpoints never get the access token, even when they sit under an API prefix;
   // page calls to them go through forwardTokenRequest instead. (Discovered ones are the worker's own to call.)
-  const configured = [config.tokenEndpoint, config.revocationEndpoint, ...(capture?.endpoints ?? [])].filter((url) => url !== undefined);
-  const tokenRoutes = [...new Set(configured)];
+  // (The same URL twice — capture's endpoints include the token endpoint — matches all the same.)
+  const tokenRoutes = [config.tokenEndpoint, config.revocationEndpoint, ...(capture?.endpoints ?? [])].filter((url) => url !== undefined);
   const tokenRouteOf = routeMatcher(tokenRoutes);
   const isApi = createApiMatcher(config.scopes, tokenRoutes);
 
   const revoke = (session: Session) => revokeSession(client, revocationEndpoint, fetchFn, session, now);
-  const facade = createFacade({ engine, outbox, signIn, revoke, now });
+  const facade = createFacade({ engine, outbox, signIn, revoke });
 
   // With an update flow of the app's own (a prompt that posts SKIP_WAITING), both are the app's to call.
   if (options.skipWaiting !== false) self.addEventListener('install', () => void self.skipWaiting());

@@ -11,7 +11,7 @@ import { jsonResponse } from './http.js';
 export async function forwardTokenRequest(request: Request, fetchFn: typeof fetch, dpop: DpopProver | null): Promise<Response> {
   const body = await request.arrayBuffer();
   if (/\brefresh_token\b/.test(new TextDecoder().decode(body))) {
-    return jsonResponse(403, { error: 'access_denied', error_description: 'only the service worker uses the refresh token' });
+    return jsonResponse(403, { error: 'access_denied', error_description: 'refresh tokens stay in the service worker' });
   }
   const build = () => new Request(request, { body });
   return dpop ? dpop.send(fetchFn, build) : fetchFn(build());

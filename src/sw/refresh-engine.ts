@@ -140,6 +140,14 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     keepAlive?.(flight);
   }
 
+  /** `session` when it can be sent as it is (inside the skew window, with one refresh behind it); undefined when expired. */
+  function usable(session: Session, keepAlive: ((work: Promise<unknown>) => void) | undefined): Session | undefined {
+    const state = freshness(session);
+    if (state === 'expired') return undefined;
+    if (state === 'due') refreshBehind(session, keepAlive);
+    return session;
+  }
+
   function load(): Promise<Session | null> {
     if (cache !== undefined) return Promise.resolve(cache);
     loading ??= store.read().then(
@@ -220,20 +228,17 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       refreshCount: previous.refreshCount + 1,
       lastRefreshAt: now(),
     };
-    // No new refresh token in the response: the old one stays valid (RFC 6749 §6), with its expiry.
-    if (tokens.refreshToken === undefined && previous.refreshToken !== undefined) {
-      next.refreshToken = previous.refreshToken;
-      next.refreshExpiresAt = previous.refreshExpiresAt;
-    }
-    if (tokens.scope === undefined && previous.scope !== undefined) next.scope = previous.scope;
-    if (tokens.idToken === undefined && previous.idToken !== undefined) next.idToken = previous.idToken;
+    // What the response leaves out (a TokenSet has no key for it) stays as it was: the ID token, the scope,
+    // the user, and the refresh token, which then stays valid (RFC 6749 §6) with its expiry.
+    if (tokens.refreshToken === undefined) next.refreshExpiresAt = previous.refreshExpiresAt;
     // Saved before anyone waiting on this flight goes on; lost only if the session ended meanwhile. If
     // storage fails, this worker still holds the new pair: the old refresh token is dead at the server.
-    const saved = await orElse<boolean | 'in memory only'>(store.replace(previous, next), 'in memory only');
-    if (!saved) return (cache = await store.read().catch(() => null));
+    // (null: storage failed, the pair is held in memory only)
+    const saved = await orElse<boolean | null>(store.replace(previous, next), null);
+    if (saved === false) return (cache = await store.read().catch(() => null));
     cache = next;
     blockedUntil = 0;
-    if (saved === true) lastError = undefined;
+    if (saved) lastError = undefined;
     const event: SessionEvent = { type: 'refreshed', at: now(), refreshCount: next.refreshCount };
     if (next.expiresAt !== null) event.expiresAt = next.expiresAt;
     emit(event);
@@ -261,7 +266,7 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     const session = await load();
     const result: SessionStatus = { loggedIn: session !== null, refreshCount: session?.refreshCount ?? 0 };
     // What status() tells of the session (never a token), when known.
-    for (const field of ['expiresAt', 'scope', 'lastRefreshAt', 'subject'] as const) if (session?.[field] != null) Object.assign(result, { [field]: session[field] });
+    for (const field of ['expiresAt', 'scope', 'lastRefreshAt', 'subject'] as const) if (session?.[field] != null) (result as unknown as Record<string, unknown>)[field] = session[field];
     if (lastError) result.lastError = lastError;
     return result;
   }
@@ -269,20 +274,12 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
   return {
     ready(keepAlive) {
       const session = cache;
-      if (session === undefined || session === null) return session;
-      const state = freshness(session);
-      if (state === 'expired') return undefined;
-      if (state === 'due') refreshBehind(session, keepAlive);
-      return session;
+      return session ? usable(session, keepAlive) : session;
     },
     load,
     async sessionForRequest(keepAlive) {
       const session = await load();
-      if (session === null) return null;
-      const state = freshness(session);
-      if (state === 'expired') return refresh(session.accessToken, false);
-      if (state === 'due') refreshBehind(session, keepAlive);
-      return session;
+      return session && (usable(session, keepAlive) ?? refresh(session.accessToken, false));
     },
     async sessionAfterRejection(rejectedAccessToken) {
       const session = await load();

@@ -1,4 +1,4 @@
-import { messageOf, TokenProxyError } from '../shared/errors.js';
+import { messageOf } from '../shared/errors.js';
 import { parseTokenResponse } from '../shared/token-response.js';
 import type { RefreshRequestContext, RefreshRequestShape } from './config.js';
 import type { DpopProver } from './feature-contracts.js';
@@ -32,16 +32,11 @@ export async function buildRefreshRequest(config: RefreshEndpoint & RefreshReque
 
 /** The OAuth error (RFC 6749 §5.2) in a token endpoint's answer; `http_<status>` when it names none. */
 async function readOAuthError(response: Response): Promise<{ error: string; description?: string }> {
-  try {
-    const body: unknown = await response.json();
-    if (typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string') {
-      const { error, error_description } = body as { error: string; error_description?: unknown };
-      return typeof error_description === 'string' ? { error, description: error_description } : { error };
-    }
-  } catch {
-    // not JSON: fall through
-  }
-  return { error: `http_${response.status}` };
+  const body = (await response.json().catch(() => null)) as { error?: unknown; error_description?: unknown } | null;
+  const error = body?.error;
+  const description = body?.error_description;
+  if (typeof error !== 'string') return { error: `http_${response.status}` };
+  return typeof description === 'string' ? { error, description } : { error };
 }
 
 /** What `response` means for the session; `sentAt`: when the request left (expiry and `Retry-After` count from it). */
@@ -58,8 +53,7 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
     try {
       return { kind: 'ok', tokens: parseTokenResponse(json, sentAt, serverTime(response)) };
     } catch (error) {
-      const message = error instanceof TokenProxyError ? error.message : String(error);
-      return { kind: 'misconfigured', error: 'invalid_token_response', description: message };
+      return { kind: 'misconfigured', error: 'invalid_token_response', description: messageOf(error) };
     }
   }
   if (status >= 500 || status === 429 || status === 408) {
@@ -68,12 +62,10 @@ export async function classifyRefreshResponse(config: RefreshEndpoint, response:
     if (retryAfterMs !== undefined) outcome.retryAfterMs = retryAfterMs;
     return outcome;
   }
-  const { error, description } = await readOAuthError(response);
-  const base = description === undefined ? { error } : { error, description };
-  if (config.terminalErrors.has(error)) return { kind: 'rejected', ...base };
-  // Any other 4xx (invalid_client, invalid_request, unauthorized_client, unsupported_grant_type, or an
-  // unnamed one) says our request is wrong, not the refresh token: retrying cannot help, logging out neither.
-  return { kind: 'misconfigured', ...base };
+  const named = await readOAuthError(response);
+  // Any 4xx but a terminal error (invalid_client, invalid_request, unauthorized_client, unsupported_grant_type,
+  // or an unnamed one) says our request is wrong, not the refresh token: retrying cannot help, logging out neither.
+  return { kind: config.terminalErrors.has(named.error) ? 'rejected' : 'misconfigured', ...named };
 }
 
 /** One refresh request with its timeout; network errors, timeouts and a failed endpoint lookup become `transient`. */

@@ -2,6 +2,8 @@ import type { ApiScope, RefreshRequestShape, TokenProxyConfig } from './config.j
 import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type SignInFeature, type StorageFeature, type StrategiesFeature } from './feature.js';
 import type { RefreshEndpoint } from './refresh-request.js';
 
+type FeatureOption = 'storage' | 'outbox' | 'capture' | 'dpop' | 'signIn' | 'strategies';
+
 /** The config checked, with every default filled in. */
 export interface ResolvedConfig extends RefreshEndpoint {
   name: string | undefined;
@@ -37,9 +39,10 @@ function normaliseScope(entry: unknown, selfOrigin: string): ApiScope {
   } catch {
     // refused below
   }
-  // Exactly an origin: no path, credentials, query or trailing junk that could widen or confuse the match.
-  if (!parsed || parsed !== origin) invalidConfig('api', `origin must be like https://host:port, got ${String(origin)}`);
-  if (typeof pathPrefix !== 'string' || !/^\/[^?#]*$/.test(pathPrefix)) invalidConfig('api', `path must start with / and have no ? or #, got ${String(pathPrefix)}`);
+  // Exactly an origin, and a path with no query or fragment: nothing that could widen or confuse the match.
+  if (!parsed || parsed !== origin || typeof pathPrefix !== 'string' || !/^\/[^?#]*$/.test(pathPrefix)) {
+    invalidConfig('api', `entries are '/path' or { origin, pathPrefix }, got ${JSON.stringify(entry)}`);
+  }
   return { origin: parsed, pathPrefix: pathPrefix.replace(/\/+$/, '') };
 }
 
@@ -65,12 +68,12 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
     terminalErrors: new Set(['invalid_grant', ...(config.terminalErrors ?? [])]),
     isTokenRejected: config.isTokenRejected ?? defaultIsTokenRejected,
     existingAuthorization: oneOf(config.existingAuthorization, 'existingAuthorization', ['replace', 'keep']),
-    storage: feature(config.storage, 'storage', 'memoryStorage'),
-    outbox: feature(config.outbox, 'outbox', 'offlineOutbox'),
-    capture: feature(config.capture, 'capture', 'captureLogins'),
-    dpop: feature(config.dpop, 'dpop', 'dpopProofs'),
-    signIn: feature(config.signIn, 'signIn', 'oidcSignIn'),
-    strategies: feature(config.strategies, 'strategies', 'apiStrategies'),
+    storage: feature(config, 'storage'),
+    outbox: feature(config, 'outbox'),
+    capture: feature(config, 'capture'),
+    dpop: feature(config, 'dpop'),
+    signIn: feature(config, 'signIn'),
+    strategies: feature(config, 'strategies'),
   };
 }
 
@@ -79,11 +82,12 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
  * leftover `true`, options object or string from an earlier version, or the function itself uncalled,
  * fails loudly rather than leaving the feature half installed.
  */
-function feature<N extends string>(value: Feature<N> | false | null | undefined, name: N, factory: string): Feature<N> | null {
+function feature<N extends FeatureOption>(config: TokenProxyConfig, name: N): Feature<N> | null {
+  const value: unknown = config[name];
   if (value === undefined || value === null || value === false) return null;
   const made = value as Partial<Feature<N>> & { start?: unknown };
-  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, `must be ${factory}(…) from sw-token-proxy/sw, or left out`);
-  return value;
+  if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, 'must be made by its function in sw-token-proxy/sw, or left out');
+  return value as Feature<N>;
 }
 
 /** RFC 6750 §3.1: `invalid_token` means refresh and retry; a bare 401 is treated the same. */

@@ -1,5 +1,6 @@
-import { messageOf } from '../shared/errors.js';
+import { messageOf, TokenProxyError } from '../shared/errors.js';
 import type { ErrorInfo, Result, WorkerFacade } from '../shared/protocol.js';
+import type { WorkerCalls } from './facade.js';
 
 /**
  * The worker's half of comlink's wire protocol, written out instead of comlink's `expose`: pages talk to
@@ -14,13 +15,13 @@ type Call = { id: unknown; type: 'APPLY'; path: [keyof WorkerFacade]; argumentLi
 const isRawWireValue = (value: unknown) => typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'RAW';
 
 /** Returns null when `data` is a call of one of `facade`'s own functions that we serve, else what is wrong with it. */
-export function callProblem(data: unknown, facade: WorkerFacade): string | null {
+export function callProblem(data: unknown, facade: WorkerCalls): string | null {
   const { type, path, argumentList } = ((typeof data === 'object' && data) || {}) as { type?: unknown; path?: unknown; argumentList?: unknown };
   if (type === 'RELEASE') return null;
   if (type !== 'APPLY') return 'not a call';
   // own properties only: `toString`, `constructor` and the like are no facade functions
   if (!Array.isArray(path) || path.length !== 1 || !Object.hasOwn(facade, path[0] as PropertyKey)) {
-    return `no such function: ${String(JSON.stringify(path)).slice(0, 80)}`;
+    return 'no such function';
   }
   if (!Array.isArray(argumentList) || argumentList.length > 1 || !argumentList.every(isRawWireValue)) {
     return 'at most one plain argument';
@@ -32,12 +33,22 @@ function failed(code: ErrorInfo['code'], message: string, at: number): Result<ne
   return { ok: false, error: { code, message, at } };
 }
 
+/** A typed error as data; IndexedDB's own errors (DOMExceptions) say that storage failed; anything else is a bug. */
+function failure(error: unknown, at: number): Result<never> {
+  if (error instanceof TokenProxyError) {
+    const { code, message, field } = error;
+    return { ok: false, error: field === undefined ? { code, message, at } : { code, message, field, at } };
+  }
+  if (error instanceof DOMException) return failed('storage-unavailable', `storage failed: ${error.message}`, at);
+  return failed('internal-error', `the worker failed: ${messageOf(error)}`, at);
+}
+
 /**
  * Serves calls arriving on `port` (one page call per port: a port made before the worker was stopped
  * would hang). Resolves once the first call is answered, so the caller's `waitUntil` keeps the worker
  * alive exactly as long as a page waits for it; the port closes on RELEASE or after `lifetimeMs`.
  */
-export function serveFacade(port: MessagePort, facade: WorkerFacade, now: () => number, lifetimeMs: number): Promise<void> {
+export function serveFacade(port: MessagePort, facade: WorkerCalls, now: () => number, lifetimeMs: number): Promise<void> {
   return new Promise((answered) => {
     const timer = setTimeout(() => {
       port.close();
@@ -57,9 +68,9 @@ export function serveFacade(port: MessagePort, facade: WorkerFacade, now: () => 
       } else {
         const { path, argumentList } = data as Extract<Call, { type: 'APPLY' }>;
         try {
-          value = await (facade[path[0]] as (argument: unknown) => Promise<unknown>)(argumentList[0]?.value);
+          value = { ok: true, value: await (facade[path[0]] as (argument: unknown) => Promise<unknown>)(argumentList[0]?.value) };
         } catch (error) {
-          value = failed('internal-error', `the worker failed: ${messageOf(error)}`, now());
+          value = failure(error, now());
         }
       }
       port.postMessage({ id, type: 'RAW', value });

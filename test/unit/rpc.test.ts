@@ -1,20 +1,20 @@
 import { releaseProxy, wrap } from 'comlink';
 import { describe, expect, it } from 'vitest';
 import type { WorkerFacade } from '../../src/shared/protocol.js';
-import { createFacade } from '../../src/sw/facade.js';
+import { createFacade, type WorkerCalls } from '../../src/sw/facade.js';
 import { callProblem, serveFacade } from '../../src/sw/rpc.js';
 import { createHarness, loginResponse, okOutcome } from './support/engine-harness.js';
 
-const facade: WorkerFacade = {
-  login: async (response) => ({ ok: true, value: { loggedIn: Boolean(response), refreshCount: 0 } }),
-  logout: async () => ({ ok: true, value: { revoked: false } }),
-  status: async () => ({ ok: true, value: { loggedIn: false, refreshCount: 0 } }),
+const facade: WorkerCalls = {
+  login: async (response) => ({ loggedIn: Boolean(response), refreshCount: 0 }),
+  logout: async () => ({ revoked: false }),
+  status: async () => ({ loggedIn: false, refreshCount: 0 }),
   outbox: async () => {
     throw new Error('disk on fire');
   },
-  replayOutbox: async () => ({ ok: true, value: { replayed: 0, failed: 0, remaining: 0 } }),
-  signIn: async () => ({ ok: true, value: 'https://id.test/authorize' }),
-  completeSignIn: async () => ({ ok: true, value: null }),
+  replayOutbox: async () => ({ replayed: 0, failed: 0, remaining: 0 }),
+  signIn: async () => 'https://id.test/authorize',
+  completeSignIn: async () => null,
 };
 
 /** Resolves when `port`'s other end has closed (Node's MessagePort says so with a 'close' event). */
@@ -76,15 +76,15 @@ describe('the worker side of the comlink protocol', () => {
 
 describe('the real comlink.wrap, as pages use it, against serveFacade', () => {
   // The worker speaks comlink's wire format by hand (rpc.ts); this pins it to the comlink the client ships.
-  function connect(served: WorkerFacade) {
+  function connect(served: WorkerCalls, now = () => 1) {
     const { port1, port2 } = new MessageChannel();
-    const answered = serveFacade(port2, served, () => 1, 10_000);
+    const answered = serveFacade(port2, served, now, 10_000);
     return { remote: wrap<WorkerFacade>(port1), port1, answered };
   }
 
   it('login, status and logout round trips', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
-    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: true }), now: () => 1 });
+    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: true }) });
     const login = connect(served);
     expect(await login.remote.login(loginResponse(300))).toEqual({ ok: true, value: expect.objectContaining({ loggedIn: true, refreshCount: 0 }) });
     await login.answered; // the worker's waitUntil ends with the first answer
@@ -98,11 +98,16 @@ describe('the real comlink.wrap, as pages use it, against serveFacade', () => {
 
   it('a typed error arrives as data with its code', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
-    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: false }), now: () => 7 });
-    expect(await connect(served).remote.login({ token_type: 'Bearer' } as never)).toEqual({
+    const served = createFacade({ engine: h.engine, outbox: null, signIn: null, revoke: async () => ({ revoked: false }) });
+    expect(await connect(served, () => 7).remote.login({ token_type: 'Bearer' } as never)).toEqual({
       ok: false,
       error: { code: 'invalid-token-response', field: 'access_token', message: expect.stringContaining('access_token'), at: 7 },
     });
+  });
+
+  it('a storage failure (IndexedDB throws DOMExceptions) arrives as storage-unavailable', async () => {
+    const failing: WorkerCalls = { ...facade, status: async () => Promise.reject(new DOMException('disk full', 'QuotaExceededError')) };
+    expect(await connect(failing, () => 3).remote.status()).toEqual({ ok: false, error: { code: 'storage-unavailable', message: 'storage failed: disk full', at: 3 } });
   });
 
   it('a function that throws answers internal-error instead of leaving the page waiting', async () => {

@@ -90,9 +90,10 @@ export function openDatabase(name: string): Database {
   const open = async () => {
     const db: IDBPDatabase<ProxySchema> = await openDB<ProxySchema>(name, DATABASE_VERSION, {
       upgrade(upgrading) {
-        if (!upgrading.objectStoreNames.contains('session')) upgrading.createObjectStore('session');
-        if (!upgrading.objectStoreNames.contains('outbox')) upgrading.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-        if (!upgrading.objectStoreNames.contains('meta')) upgrading.createObjectStore('meta');
+        // Version 1 is the only one so far: an upgrade starts from an empty database.
+        upgrading.createObjectStore('session');
+        upgrading.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        upgrading.createObjectStore('meta');
       },
       blocking(_current, next) {
         db.close();
