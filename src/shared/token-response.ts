@@ -112,9 +112,9 @@ export function parseTokenResponse(input: unknown, countedFrom: number, serverTi
   if (lowerType !== 'bearer' && lowerType !== 'dpop') invalid('token_type', 'must be Bearer or DPoP');
 
   const expiresIn = secondsField(raw, 'expires_in');
-  const expiresAt = secondsField(raw, 'expires_at', Number.MAX_SAFE_INTEGER / 1000);
+  const expiresAtSeconds = secondsField(raw, 'expires_at', Number.MAX_SAFE_INTEGER / 1000);
   let lifetimeMs = expiresIn === undefined ? null : expiresIn * 1000;
-  const absolute = expiresIn === undefined ? (expiresAt ?? jwtExpiry(accessToken)) : undefined;
+  const absolute = expiresIn === undefined ? (expiresAtSeconds ?? jwtExpiry(accessToken)) : undefined;
   if (absolute !== undefined) {
     // Lifetime on the server's clock when it is known, else against ours.
     const issuedAt = jwtTime(accessToken, 'iat') ?? jwtTime(raw['id_token'], 'iat');
