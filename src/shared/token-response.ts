@@ -133,7 +133,12 @@ export function parseTokenResponse(input: unknown, countedFrom: number, serverTi
     set.expiresAt = set.lifetimeMs = null;
     set.clockSuspect = true;
   }
-  const optional = { refreshToken: stringField(raw, 'refresh_token'), scope: stringField(raw, 'scope', ANY), subject: subjectOf(raw), idToken: stringField(raw, 'id_token') };
+  const optional: { [K in 'refreshToken' | 'scope' | 'subject' | 'idToken']: TokenSet[K] | undefined } = {
+    refreshToken: stringField(raw, 'refresh_token'),
+    scope: stringField(raw, 'scope', ANY),
+    subject: subjectOf(raw),
+    idToken: stringField(raw, 'id_token'),
+  };
   for (const [name, value] of Object.entries(optional)) if (value !== undefined) Object.assign(set, { [name]: value });
   return set;
 }

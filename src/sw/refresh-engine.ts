@@ -229,7 +229,8 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
       lastRefreshAt: now(),
     };
     // What the response leaves out (a TokenSet has no key for it) stays as it was: the ID token, the scope,
-    // the user, and the refresh token, which then stays valid (RFC 6749 §6) with its expiry.
+    // the user, and the refresh token, which then stays valid (RFC 6749 §6) with its expiry. (An old
+    // clockSuspect mark stays too, harmless: once lastRefreshAt is set, freshness() answers the same without it.)
     if (tokens.refreshToken === undefined) next.refreshExpiresAt = previous.refreshExpiresAt;
     // Saved before anyone waiting on this flight goes on; lost only if the session ended meanwhile. If
     // storage fails, this worker still holds the new pair: the old refresh token is dead at the server.

@@ -2,7 +2,8 @@ import type { ApiScope, RefreshRequestShape, TokenProxyConfig } from './config.j
 import { absoluteUrl, invalidConfig, positive, type CaptureFeature, type DpopFeature, type Feature, type OutboxFeature, type SignInFeature, type StorageFeature, type StrategiesFeature } from './feature.js';
 import type { RefreshEndpoint } from './refresh-request.js';
 
-type FeatureOption = 'storage' | 'outbox' | 'capture' | 'dpop' | 'signIn' | 'strategies';
+/** The options that take an optional feature: those whose value is a Feature of the same name. */
+type FeatureOption = { [K in keyof TokenProxyConfig]-?: NonNullable<TokenProxyConfig[K]> extends Feature<K> | false ? K : never }[keyof TokenProxyConfig];
 
 /** The config checked, with every default filled in. */
 export interface ResolvedConfig extends RefreshEndpoint {
@@ -83,11 +84,12 @@ export function resolveConfig(config: TokenProxyConfig, selfOrigin: string): Res
  * fails loudly rather than leaving the feature half installed.
  */
 function feature<N extends FeatureOption>(config: TokenProxyConfig, name: N): Feature<N> | null {
-  const value: unknown = config[name];
+  // (What FeatureOption says of config[name], which TypeScript cannot follow through a generic key.)
+  const value = config[name] as Feature<N> | false | null | undefined;
   if (value === undefined || value === null || value === false) return null;
   const made = value as Partial<Feature<N>> & { start?: unknown };
   if (made.feature !== name || typeof made.start !== 'function') invalidConfig(name, 'must be made by its function in sw-token-proxy/sw, or left out');
-  return value as Feature<N>;
+  return value;
 }
 
 /** RFC 6750 §3.1: `invalid_token` means refresh and retry; a bare 401 is treated the same. */

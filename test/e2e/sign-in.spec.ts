@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { startRealProvider, type RealProvider } from '../server/real-provider.js';
 import type { TokenServer } from '../server/token-server.js';
+import type { ErrorResult } from './fixture/page.js';
 import { call, events, expect, openTab, stopWorkers, test, workerConfig, type WorkerConfig } from './helpers.js';
 
 // Sign-in run by the worker (oidcSignIn): the page never holds the code, the verifier or a token.
@@ -20,16 +21,31 @@ function watchUrls(page: Page): string[] {
   return seen;
 }
 
+/**
+ * Starts the sign-in from `page` and resolves once the page has left for the provider. A sign-in the worker
+ * refuses never navigates: this then fails at once with the error that tp.leave kept.
+ */
+async function startSignIn(page: Page, returnTo: string): Promise<void> {
+  const from = page.url();
+  await page.evaluate((to) => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: to })), returnTo);
+  const refused = page
+    .waitForFunction(() => (window.tp?.leftWith()?.settled as ErrorResult | null | undefined)?.error, undefined, { polling: 100, timeout: 15_000 })
+    .then(async (error) => {
+      throw new Error(`signIn was refused: ${JSON.stringify(await error.jsonValue())}`);
+    });
+  await Promise.race([page.waitForURL((url) => url.href !== from), refused]);
+}
+
 /** Starts the sign-in from `page` and fills the provider's login form; resolves once back on the app. */
 async function signIn(page: Page, returnTo: string, user = 'alice'): Promise<void> {
-  await page.evaluate((to) => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: to })), returnTo);
+  await startSignIn(page, returnTo);
   await page.waitForSelector('#username');
   await page.fill('#username', user);
   await page.fill('#password', `${user}-password`);
   await page.click('#sign-in');
   await page.waitForURL((url) => url.href.startsWith(new URL(returnTo, page.url()).origin) && !url.pathname.startsWith('/oauth') && !url.pathname.startsWith('/interaction'));
   await page.waitForFunction(() => typeof window.tp !== 'undefined');
-  expect(await page.evaluate(() => window.tp.leftWith())).toBeNull(); // signIn resolved: no error kept
+  expect(await page.evaluate(() => window.tp.leftWith())).toEqual({ settled: null }); // signIn resolved: no error kept
 }
 
 /**
@@ -110,7 +126,7 @@ test.describe('against node-oidc-provider (a certified OpenID provider)', () => 
     const config = signInConfig(p.issuer, { ...apiAt(p), signIn: { issuer: p.issuer, clientId: 'spa', redirectUri: '/callback', scope: 'openid', postLogoutRedirectUri: `${server.origin}/` } });
     const tab = await openTab(context, server, config);
     const other = await openTab(context, server, config);
-    await tab.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?in' })));
+    await startSignIn(tab, '/?in');
     await tab.waitForURL((url) => url.search === '?in');
     await restart(tab, config);
     const urls = watchUrls(tab);
@@ -118,7 +134,7 @@ test.describe('against node-oidc-provider (a certified OpenID provider)', () => 
     await expect.poll(async () => (await events(other)).map((e) => e.type)).toContain('logged-out');
     await tab.waitForURL((url) => url.origin === server.origin && url.pathname === '/' && url.search === '');
     await tab.waitForFunction(() => typeof window.tp !== 'undefined');
-    expect(await tab.evaluate(() => window.tp.leftWith())).toMatchObject({ revoked: true, endingSession: true });
+    expect(await tab.evaluate(() => window.tp.leftWith())).toMatchObject({ settled: { revoked: true, endingSession: true } });
     expect(p.stats.endSessions).toBe(1);
     expect(p.stats.revocations).toBe(1);
     // The hint went to the provider through the worker's hop: no page of the app ever had it in its URL.
@@ -131,7 +147,7 @@ test.describe('against the test server\'s provider', () => {
 
   test('two tabs signing in at once: each completes its own sign-in, one code grant each, no reuse', async ({ context, server }) => {
     const [tab1, tab2] = [await openTab(context, server, config(server)), await openTab(context, server, config(server))];
-    await Promise.all([tab1.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?one' }))), tab2.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?two' })))]);
+    await Promise.all([startSignIn(tab1, '/?one'), startSignIn(tab2, '/?two')]);
     for (const [tab, user] of [[tab1, 'alice'], [tab2, 'bob']] as const) {
       await tab.waitForSelector('#username');
       await tab.fill('#username', user);
@@ -147,7 +163,7 @@ test.describe('against the test server\'s provider', () => {
 
   test('a cancelled sign-in (access_denied) lands on returnTo with a typed error and changes nothing', async ({ context, server }) => {
     const tab = await openTab(context, server, config(server));
-    await tab.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?cancelled' })));
+    await startSignIn(tab, '/?cancelled');
     await tab.waitForSelector('#cancel');
     await tab.click('#cancel');
     await tab.waitForURL((url) => url.search === '?cancelled');
@@ -186,7 +202,7 @@ test.describe('against the test server\'s provider', () => {
 
   test('an expired sign-in is refused at the callback: nothing exchanged', async ({ context, server }) => {
     const tab = await openTab(context, server, config(server, { signIn: { issuer: server.origin, clientId: 'spa', redirectUri: '/callback', transactionLifetimeSeconds: 1 } }));
-    await tab.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?late' })));
+    await startSignIn(tab, '/?late');
     await tab.waitForSelector('#username');
     const startedAt = Date.now();
     await tab.waitForFunction((t) => Date.now() > t + 1100, startedAt, { polling: 100 });
@@ -209,7 +225,7 @@ test.describe('against the test server\'s provider', () => {
 
   test('the worker stopped between the start and the callback: the sign-in completes from IndexedDB', async ({ context, server }) => {
     const tab = await openTab(context, server, config(server));
-    await tab.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?after-restart' })));
+    await startSignIn(tab, '/?after-restart');
     await tab.waitForSelector('#username');
     await stopWorkers(tab);
     await tab.fill('#username', 'alice');
@@ -223,7 +239,7 @@ test.describe('against the test server\'s provider', () => {
 
   test('a callback the worker did not see (the page loaded it itself) is completed by registerTokenProxy, and the code leaves the URL', async ({ context, server }) => {
     const tab = await openTab(context, server, config(server));
-    await tab.evaluate(() => window.tp.leave(() => window.tp.proxy.signIn({ returnTo: '/?completed' })));
+    await startSignIn(tab, '/?completed');
     await tab.waitForSelector('#username');
     const callback = await captureCallback(tab, 'page-loads-it-itself');
     await tab.fill('#username', 'alice');

@@ -70,12 +70,15 @@ describe('oidcSignIn() checks its options when it is made', () => {
 });
 
 /** The sign-in runtime over a fake provider that serves only its discovery document. */
-function start(feature = oidcSignIn({ issuer: ISSUER, clientId: 'spa', redirectUri: '/callback', scope: 'openid offline_access', params: { audience: 'api' } })) {
+function start(
+  feature = oidcSignIn({ issuer: ISSUER, clientId: 'spa', redirectUri: '/callback', scope: 'openid offline_access', params: { audience: 'api' } }),
+  discoveryAnswer?: () => Promise<Response>,
+) {
   const discovery = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, end_session_endpoint: `${ISSUER}/logout` };
   const clock = new ManualClock();
   const fetchFn = async (input: RequestInfo | URL) => {
     const url = String(input instanceof Request ? input.url : input);
-    if (url === `${ISSUER}/.well-known/openid-configuration`) return Response.json(discovery);
+    if (url === `${ISSUER}/.well-known/openid-configuration`) return discoveryAnswer ? discoveryAnswer() : Response.json(discovery);
     return new Response('not found', { status: 404 });
   };
   let ids = 0;
@@ -121,6 +124,15 @@ describe('signIn(options) from the page', () => {
     ['options that are no object', 'x', 'options'],
   ])('refuses %s with bad-message naming the field', async (_, options, field) => {
     await expect(start().start(options)).rejects.toMatchObject({ code: 'bad-message', field });
+  });
+
+  it.each([
+    ['the network fails', () => Promise.reject(new TypeError('Failed to fetch'))],
+    ['the request times out', () => Promise.reject(new DOMException('signal timed out', 'TimeoutError'))],
+    ['the provider answers 503', async () => new Response('down', { status: 503 })],
+    ['the document is not JSON', async () => new Response('<html>', { status: 200, headers: { 'Content-Type': 'text/html' } })],
+  ])('a discovery that fails (%s) is refused as sign-in-failed, its cause kept — not as a storage or worker failure', async (_, answer) => {
+    await expect(start(undefined, answer).start({ returnTo: `${APP}/` })).rejects.toMatchObject({ name: 'TokenProxyError', code: 'sign-in-failed', cause: expect.anything() });
   });
 
   it('names the token and end-session endpoints from discovery, and ends a session through its own hop', async () => {

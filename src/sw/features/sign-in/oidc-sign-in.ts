@@ -29,6 +29,10 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** The query parameter of our own hop to the provider's logout (see `endSession`). */
 const LOGOUT_HOP = 'sw-token-proxy-logout';
 
+/** A failure on the provider's side (discovery, the code exchange, what it answered) as a typed error; typed ones stay as they are. */
+const signInFailed = (error: unknown): TokenProxyError =>
+  error instanceof TokenProxyError ? error : new TokenProxyError('sign-in-failed', messageOf(error), { cause: error });
+
 function checkParams(params: unknown, option: string): Record<string, string> {
   if (params === undefined) return {};
   if (typeof params !== 'object' || params === null) invalidConfig(option, 'must be an object of strings');
@@ -108,7 +112,7 @@ export function oidcSignIn(options: OidcSignInOptions): SignInFeature {
         const { tokens, serverTime } = await exchangeCode(await provider(), callback, record, redirectUri);
         await engine.login(tokens, serverTime);
       } catch (error) {
-        const typed = error instanceof TokenProxyError ? error : new TokenProxyError('sign-in-failed', messageOf(error), { cause: error });
+        const typed = signInFailed(error);
         engine.report(typed.code, typed.message);
         if (typed.code === 'sign-in-failed') discovery.forget(); // the provider may have moved its endpoints
       }
@@ -128,7 +132,12 @@ export function oidcSignIn(options: OidcSignInOptions): SignInFeature {
       async start(input) {
         const { returnTo, prompt, loginHint, params: extra } = checkSignInOptions(input, origin);
         const record = { state: generateRandomState(), nonce: generateRandomNonce(), codeVerifier: generateRandomCodeVerifier(), returnTo, createdAt: now() };
-        const url = await authorizationUrl(await provider(), { redirectUri, scope, record, prompt, loginHint, params: { ...params, ...extra } });
+        let url: string;
+        try {
+          url = await authorizationUrl(await provider(), { redirectUri, scope, record, prompt, loginHint, params: { ...params, ...extra } });
+        } catch (error) {
+          throw signInFailed(error); // discovery failed (network, timeout, a bad document): the provider's failure, not storage's
+        }
         await transactions.put(record);
         return url;
       },
