@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { call, events, expect, openTab, openTabs, test } from './helpers.js';
+import { call, events, expect, goOffline, openTab, openTabs, test } from './helpers.js';
 
 const captureLogin = (page: Page) =>
   page.evaluate(async () => {
@@ -43,7 +43,7 @@ test.describe('DPoP (RFC 9449), against a server that requires nonces', () => {
     await expect.poll(async () => (await events(other)).map((e) => e.type)).toContain('refreshed');
 
     // A write queued offline is replayed with a proof.
-    await context.setOffline(true);
+    await goOffline(context, tab);
     const queued = await call(tab, '/api/notes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"n":1}' });
     expect(queued.status).toBe(202);
     await context.setOffline(false);

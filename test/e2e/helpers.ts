@@ -1,6 +1,6 @@
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import type { RegisterOptions } from '../../src/client/index.js';
-import { TokenServer, type TokenServerOptions } from '../server/token-server.js';
+import { OFFLINE_PROBE, TokenServer, type TokenServerOptions } from '../server/token-server.js';
 import type { CallResult } from './fixture/page.js';
 import { FIXTURE_DIR } from './fixture/build.js';
 import type { WorkerConfig } from './fixture/worker-config.js';
@@ -53,6 +53,16 @@ export async function openTabs(count: number, context: BrowserContext, server: T
 
 export function call(page: Page, path: string, init?: RequestInit): Promise<CallResult> {
   return page.evaluate(([p, i]) => window.tp.call(p, i), [path, init] as const);
+}
+
+/**
+ * Cuts the network of `context` and waits until a request the worker itself sends fails: setOffline answers
+ * before its emulation has reached the worker's target (a write once left mid-cut). The probe is a GET,
+ * which is never kept, and the server does not count it as API traffic.
+ */
+export async function goOffline(context: BrowserContext, page: Page): Promise<void> {
+  await context.setOffline(true);
+  await expect.poll(async () => (await call(page, OFFLINE_PROBE)).status).toBe(0);
 }
 
 export function login(page: Page, user = 'alice') {

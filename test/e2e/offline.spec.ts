@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from './playwright.config.js';
-import { call, DEFAULT_CONFIG, events, expect, login, openTab, stopWorkers, test, waitUntilExpired, type WorkerConfig } from './helpers.js';
+import { call, DEFAULT_CONFIG, events, expect, goOffline, login, openTab, stopWorkers, test, waitUntilExpired, type WorkerConfig } from './helpers.js';
 
 /** The test worker with `offlineOutbox()`. */
 const WITH_OUTBOX: WorkerConfig = { outbox: {} };
@@ -18,7 +18,7 @@ test.describe('offline writes', () => {
     const tab1 = await openTab(context, server, WITH_OUTBOX);
     const tab2 = await openTab(context, server, WITH_OUTBOX);
     await login(tab1);
-    await context.setOffline(true);
+    await goOffline(context, tab2);
     const answers = [await post(tab1, '/api/notes', { n: 1 }), await post(tab2, '/api/notes', { n: 2 }), await post(tab1, '/api/notes', { n: 3 })];
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
     const ids = answers.map((a) => (JSON.parse(a.body) as { id: string }).id);
@@ -42,7 +42,7 @@ test.describe('offline writes', () => {
   test('a 409 on replay → replay-failed with the status and body; the rest is still delivered', async ({ context, server }) => {
     const tab = await openTab(context, server, WITH_OUTBOX);
     await login(tab);
-    await context.setOffline(true);
+    await goOffline(context, tab);
     for (const path of ['/api/notes', '/api/status/409', '/api/notes']) expect((await post(tab, path, { path })).status).toBe(202);
     await context.setOffline(false);
     await expect.poll(async () => (await events(tab)).filter((e) => e.type === 'replayed' || e.type === 'replay-failed').length).toBe(3);
@@ -55,7 +55,7 @@ test.describe('offline writes', () => {
   test('logout while writes are queued → they are never sent', async ({ context, server }) => {
     const tab = await openTab(context, server, WITH_OUTBOX);
     await login(tab);
-    await context.setOffline(true);
+    await goOffline(context, tab);
     expect((await post(tab, '/api/notes', { secret: 1 })).status).toBe(202);
     expect((await post(tab, '/api/notes', { secret: 2 })).status).toBe(202);
     await tab.evaluate(() => window.tp.proxy.logout({ revoke: false }));
@@ -73,7 +73,7 @@ test.describe('offline writes', () => {
     test('writes of an ended session wait for the same user, and never go out under another one', async ({ context, server }) => {
       const tab = await openTab(context, server, { outbox: { keepForSameUser: true } });
       await login(tab, 'alice');
-      await context.setOffline(true);
+      await goOffline(context, tab);
       expect((await post(tab, '/api/notes', { by: 'alice', n: 1 })).status).toBe(202);
       await tab.evaluate(() => window.tp.proxy.logout({ revoke: false }));
       await context.setOffline(false);
@@ -82,7 +82,7 @@ test.describe('offline writes', () => {
       expect(await tab.evaluate(() => window.tp.proxy.outbox())).toEqual([]);
       expect(server.apiRequests()).toHaveLength(0);
 
-      await context.setOffline(true);
+      await goOffline(context, tab);
       expect((await post(tab, '/api/notes', { by: 'bob', n: 2 })).status).toBe(202);
       await tab.evaluate(() => window.tp.proxy.logout({ revoke: false }));
       await context.setOffline(false);
@@ -96,7 +96,7 @@ test.describe('offline writes', () => {
   test('over the bound the page gets 507 and nothing already queued is lost', async ({ context, server }) => {
     const tab = await openTab(context, server, { outbox: { maxEntries: 2 } });
     await login(tab);
-    await context.setOffline(true);
+    await goOffline(context, tab);
     expect((await post(tab, '/api/notes', { n: 1 })).status).toBe(202);
     expect((await post(tab, '/api/notes', { n: 2 })).status).toBe(202);
     const full = await post(tab, '/api/notes', { n: 3 });
@@ -118,7 +118,7 @@ test.describe('offline writes', () => {
 test('without offlineOutbox() a write made offline fails in the page as a network error, and nothing is kept or sent later', async ({ context, server }) => {
   const tab = await openTab(context, server); // the library's default: no outbox
   await login(tab);
-  await context.setOffline(true);
+  await goOffline(context, tab);
   const offline = await post(tab, '/api/notes', { n: 1 });
   expect(offline).toMatchObject({ status: 0, body: expect.stringContaining('TypeError') });
   expect(await tab.evaluate(() => window.tp.proxy.outbox())).toEqual([]);
@@ -133,7 +133,7 @@ test('GET and HEAD are never kept, even with a defer() that says yes to everythi
   const tab = await openTab(context, server, { outbox: {}, preset: 'defer-everything' });
   await login(tab);
   expect((await call(tab, '/api/data')).status).toBe(200);
-  await context.setOffline(true);
+  await goOffline(context, tab);
   expect(await call(tab, '/api/data')).toMatchObject({ status: 0 });
   expect(await call(tab, '/api/data', { method: 'HEAD' })).toMatchObject({ status: 0 });
   expect((await post(tab, '/api/notes', { n: 1 })).status).toBe(202); // a write is kept
@@ -155,21 +155,17 @@ test('the worker stopped offline with 5 writes queued; the browser closed and re
     const first = await launch();
     const tab = await openTab(first, server, WITH_OUTBOX);
     await login(tab);
-    await first.setOffline(true);
-    // The emulation reaches the worker's target after setOffline answers (a first write once reached the
-    // server mid-cut): wait until a request the worker itself sends fails. GETs are never kept.
-    await expect.poll(async () => (await call(tab, '/api/offline-probe')).status).toBe(0);
-    const notes = () => server.apiRequests().filter((r) => r.path === '/api/notes');
+    await goOffline(first, tab);
     for (let n = 1; n <= 5; n++) expect((await post(tab, '/api/notes', { n })).status).toBe(202);
     await stopWorkers(tab);
     await first.close();
-    expect(notes()).toHaveLength(0);
+    expect(server.apiRequests()).toHaveLength(0);
 
     const second = await launch();
     const page = await second.newPage();
     await page.goto(`${server.origin}/`); // the worker starts with this navigation and replays
-    await expect.poll(() => notes().length, { timeout: 15_000 }).toBe(5);
-    const delivered = notes();
+    await expect.poll(() => server.apiRequests().length, { timeout: 15_000 }).toBe(5);
+    const delivered = server.apiRequests();
     expect(delivered.map((r) => JSON.parse(r.body!).n)).toEqual([1, 2, 3, 4, 5]);
     expect(delivered.every((r) => r.tokenValid)).toBe(true);
     expect(new Set(delivered.map((r) => r.idempotencyKey)).size).toBe(5);
@@ -177,7 +173,7 @@ test('the worker stopped offline with 5 writes queued; the browser closed and re
     await page.waitForFunction(() => window.tp !== undefined);
     expect(await page.evaluate((c) => window.tp.start(c), { ...DEFAULT_CONFIG, ...WITH_OUTBOX })).toBe(true);
     expect(await page.evaluate(() => window.tp.proxy.replayOutbox())).toEqual({ replayed: 0, failed: 0, remaining: 0 });
-    expect(notes()).toHaveLength(5);
+    expect(server.apiRequests()).toHaveLength(5);
     await second.close();
   } finally {
     await rm(profile, { recursive: true, force: true });

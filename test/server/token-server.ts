@@ -20,6 +20,9 @@ import { delay, json, readBody } from './http.js';
 import { SigningKey } from './jwt.js';
 import { DEFAULT_CLIENT_ID, OidcEndpoints, type AuthorizationParams, type FamilyStart, type OidcHost } from './oidc.js';
 
+/** An API path the e2e helpers GET to learn that the worker's own requests fail (goOffline); never counted as API traffic. */
+export const OFFLINE_PROBE = '/api/offline-probe';
+
 export type { AuthorizationParams } from './oidc.js';
 
 /** form/json/header: the library's built-in shapes; custom: `X-Refresh-Token` header in, `{ data: tokens }` out. */
@@ -360,8 +363,9 @@ export class TokenServer implements OidcHost {
     return family;
   }
 
+  /** The app's API traffic, without the probe that tests send to see the network cut (OFFLINE_PROBE). */
   apiRequests(): RequestRecord[] {
-    return this.requests.filter((r) => r.path.startsWith('/api/'));
+    return this.requests.filter((r) => r.path.startsWith('/api/') && r.path !== OFFLINE_PROBE);
   }
 
   // ---- HTTP --------------------------------------------------------------------------------------
