@@ -161,17 +161,18 @@ export class BenchPage {
 export type Setup = 'none' | 'passthrough' | 'proxy';
 
 /**
- * Opens the test page on `server` and, by setup: registers nothing (a), the pass-through worker (b), or
- * the proxy worker with `config` (c). Both workers are registered through the client library, which
- * resolves once the worker controls the page.
+ * Opens the test page on `server` and, by setup: registers nothing (a), the pass-through worker (b), the
+ * pass-through worker that reads one IndexedDB record first (b′, the cold start's second baseline), or the
+ * proxy worker with `config` (c). Every worker is registered through the client library, which resolves
+ * once the worker controls the page.
  */
-export async function openTab(context: BenchContext, server: TokenServer, setup: Setup, config: object = PROXY_CONFIG): Promise<BenchPage> {
+export async function openTab(context: BenchContext, server: TokenServer, setup: Setup | 'passthrough-idb', config: object = PROXY_CONFIG): Promise<BenchPage> {
   const page = await context.newPage(`${server.origin}/`);
   if (setup === 'none') return page;
   const started =
     setup === 'proxy'
       ? await page.evaluate((c) => window.tp.start(c), config)
-      : await page.evaluate(() => window.tp.register('/passthrough-sw.js'), undefined);
+      : await page.evaluate((script) => window.tp.register(script), `/${setup}-sw.js`);
   if (started !== true) throw new Error(`${setup} worker did not start on ${server.origin}: ${JSON.stringify(started)}`);
   if (!(await page.evaluate(() => window.tp.controlled(), undefined))) throw new Error(`${setup} worker does not control ${server.origin}`);
   return page;

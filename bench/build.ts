@@ -3,6 +3,7 @@
 //   index.html + page.js  the e2e test page (window.tp over the client library), used by setups a, b, c
 //   sw.js                 setup (c): bench/fixture/proxy-sw.ts = installTokenProxy + offlineOutbox (config from its own URL)
 //   passthrough-sw.js     setup (b): respondWith(fetch(request)), nothing else
+//   passthrough-idb-sw.js baseline (b′) of the cold start: (b) after opening IndexedDB and reading one record
 //   axa.html, axa-callback.html + axa-page.js
 //                         setup (d): a page on @axa-fr/oidc-client (window.axa), app and redirect_uri
 //   OidcServiceWorker.js  setup (d): AXA's worker file, copied as AXA's copy-service-worker-files script
@@ -32,6 +33,7 @@ export async function buildBench(outDir = BENCH_BUILD_DIR): Promise<void> {
     });
   await bundle(join(here, 'fixture', 'proxy-sw.ts'), 'sw.js', 'iife');
   await bundle(join(here, 'fixture', 'passthrough-sw.ts'), 'passthrough-sw.js', 'iife');
+  await bundle(join(here, 'fixture', 'passthrough-idb-sw.ts'), 'passthrough-idb-sw.js', 'iife');
   await bundle(join(fixture, 'page.ts'), 'page.js', 'es');
   // IIFE: Vite keeps the whitespace of ES-format library output (see scripts/size.mjs), and figure 7 gzips this file as built.
   await bundle(join(here, 'fixture', 'axa-page.ts'), 'axa-page.js', 'iife');

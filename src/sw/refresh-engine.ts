@@ -133,11 +133,14 @@ export function createRefreshEngine(deps: EngineDeps): RefreshEngine {
     return at >= session.expiresAt - skewFor(session) ? 'due' : 'fresh';
   }
 
-  /** One refresh behind requests that go on with the valid token; none while refreshes are blocked. */
+  /**
+   * One refresh behind requests that go on with the valid token; none while refreshes are blocked. Only the
+   * request that starts it keeps it alive: in a storm the others would each hold their event open until it ends.
+   */
   function refreshBehind(session: Session, keepAlive: ((work: Promise<unknown>) => void) | undefined): void {
-    if (misconfigured || now() < blockedUntil) return;
-    const flight = refresh(session.accessToken, false).catch(() => null);
-    keepAlive?.(flight);
+    if (flight || misconfigured || now() < blockedUntil) return;
+    const behind = refresh(session.accessToken, false).catch(() => null); // started even with no keepAlive
+    keepAlive?.(behind);
   }
 
   /** `session` when it can be sent as it is (inside the skew window, with one refresh behind it); undefined when expired. */

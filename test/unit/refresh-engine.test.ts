@@ -8,22 +8,24 @@ import { makeSession } from './support/sessions.js';
 describe('when a refresh is due', () => {
   it('uses the configured skew, capped at half the token lifetime', async () => {
     const h = createHarness((_, { clock }) => okOutcome(clock));
-    const due = () => {
+    /** Whether a request now starts a refresh behind it (awaited, so the next check starts from no flight). */
+    const due = async () => {
       const behind: Array<Promise<unknown>> = [];
       h.engine.ready((work) => behind.push(work));
+      await Promise.all(behind);
       return behind.length > 0;
     };
     await h.engine.login(loginResponse(30)); // 30 s token, 60 s skew → effective 15 s
     h.clock.advance(14_000);
-    expect(due()).toBe(false);
+    expect(await due()).toBe(false);
     h.clock.advance(1_000);
-    expect(due()).toBe(true);
+    expect(await due()).toBe(true);
 
     await h.engine.login(loginResponse(3600)); // long token: the configured 60 s applies
     h.clock.advance(3_539_000);
-    expect(due()).toBe(false);
+    expect(await due()).toBe(false);
     h.clock.advance(1_000);
-    expect(due()).toBe(true);
+    expect(await due()).toBe(true);
   });
 
   it('does not refresh a fresh token; inside the skew the valid token goes out at once with one refresh behind it', async () => {
@@ -42,12 +44,28 @@ describe('when a refresh is due', () => {
     expect(h.engine.ready((work) => behind.push(work))?.accessToken).toBe('at-login');
     expect((await h.engine.sessionForRequest((work) => behind.push(work)))?.accessToken).toBe('at-login');
     await gate.reached;
-    expect(gate.held()).toBe(1); // one refresh for both
+    expect(gate.held()).toBe(1); // one refresh for both,
+    expect(behind).toHaveLength(1); // kept alive by the request that started it
     gate.open();
     await Promise.all(behind);
     expect(h.presented).toEqual(['rt-login']);
     expect(h.engine.ready()?.accessToken).not.toBe('at-login');
     expect(h.events.map((e) => e.type)).toEqual(['logged-in', 'refreshed']);
+  });
+
+  it('inside the skew a caller with nothing to keep the worker alive (the outbox replay, apiStrategies) still starts the refresh', async () => {
+    const gate = createGate();
+    const h = createHarness(async (_, { clock }) => {
+      await gate.pass();
+      return okOutcome(clock);
+    });
+    await h.engine.login(loginResponse(300));
+    h.clock.advance(241_000);
+    expect(h.engine.ready()?.accessToken).toBe('at-login');
+    await gate.reached;
+    expect(gate.held()).toBe(1);
+    gate.open();
+    await expect.poll(() => h.presented).toEqual(['rt-login']);
   });
 
   it('an expired token waits for its refresh', async () => {

@@ -6,8 +6,9 @@ const RECORD = 'current';
 const KEY_RECORD = 'session-key';
 
 /**
- * The session in IndexedDB, AES-GCM encrypted with a non-extractable key kept in the same database. This
- * protects a copied disk or profile, not the origin: script running in the origin can use the key too.
+ * The session in IndexedDB, AES-GCM encrypted with a non-extractable key kept in the same database: no
+ * token lies in the profile's files as plain text. Not a defence of a copied profile (the key is in it, kept
+ * as the browser chooses) nor of the origin: script running in the origin can use the key too.
  */
 export function createSealedSessionStore(db: Database, keys: KeyStore): SessionStore {
   const sessionKey = keys(KEY_RECORD, () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']));
