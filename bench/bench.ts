@@ -52,7 +52,7 @@ interface Params {
    * lifetime (windowTtlSeconds) just over twice it, since the worker's skew is capped at half the lifetime.
    * Calls wait for a connection in the browser (six per origin over HTTP/1.1) with the token they were given,
    * so the whole storm must fit before expiry: on this 2-core machine a storm took from 4.5 to 9 s alone, and
-   * 7 to 10 s fired with its twin.
+   * 7 to 12 s fired with its twin.
    */
   windowLeadMs: number;
   windowTtlSeconds: number;
@@ -72,7 +72,7 @@ const FULL: Params = {
   stormCallsPerTab: 100,
   stormRounds: 6,
   stormTtlSeconds: 2,
-  // fired with its twin the storm takes 7–10 s here
+  // fired with its twin the storm takes 7–12 s here
   windowLeadMs: 15_000,
   windowTtlSeconds: 31,
   logoutRounds: 7,
@@ -587,9 +587,9 @@ async function storm(
     openTabs(p.stormTabs, () => openAxaTab(context, axaServer, AXA_STORM_SKEW_SECONDS)),
   ]);
   /**
-   * When a storm on a fresh token fires: as long after its login as the other storm of its pair waits for
-   * its token to expire (or to enter the skew window), so the pair differs in the token alone, not in how
-   * long the worker sat idle before it.
+   * When a storm on a fresh token fires (at expiry's arms): as long after its login as the other storm of its
+   * pair waits for its token to expire, so the pair differs in the token alone, not in how long the worker
+   * sat idle before it.
    */
   const sameWait = (waitMs: number) => Date.now() + Math.max(waitMs, ARM_MS);
   /** Logs the proxy in with a token that lives `ttl` s; the refreshed one lives long. */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RefreshOutcome } from '../../src/sw/refresh-engine.js';
 import type { SessionStore } from '../../src/sw/session.js';
-import { createHarness, createMemorySessionStore, createSharedLock, loginResponse, ManualClock, okOutcome } from './support/engine-harness.js';
-import { createGate } from './support/gate.js';
+import { createGatedHarness, createHarness, createMemorySessionStore, createSharedLock, loginResponse, ManualClock, okOutcome } from './support/engine-harness.js';
 import { makeSession } from './support/sessions.js';
 
 describe('when a refresh is due', () => {
@@ -29,11 +28,7 @@ describe('when a refresh is due', () => {
   });
 
   it('does not refresh a fresh token; inside the skew the valid token goes out at once with one refresh behind it', async () => {
-    const gate = createGate();
-    const h = createHarness(async (_, { clock }) => {
-      await gate.pass();
-      return okOutcome(clock);
-    });
+    const { gate, h } = createGatedHarness();
     await h.engine.login(loginResponse(300));
     expect(h.engine.ready()?.accessToken).toBe('at-login');
     await h.engine.sessionForRequest();
@@ -54,11 +49,7 @@ describe('when a refresh is due', () => {
   });
 
   it('inside the skew a caller with nothing to keep the worker alive (the outbox replay, apiStrategies) still starts the refresh', async () => {
-    const gate = createGate();
-    const h = createHarness(async (_, { clock }) => {
-      await gate.pass();
-      return okOutcome(clock);
-    });
+    const { gate, h } = createGatedHarness();
     await h.engine.login(loginResponse(300));
     h.clock.advance(241_000);
     expect(h.engine.ready()?.accessToken).toBe('at-login');
@@ -122,11 +113,7 @@ describe('when a refresh is due', () => {
 
 describe('single flight', () => {
   it('serves 50 concurrent requests with one refresh', async () => {
-    const gate = createGate();
-    const h = createHarness(async (_, { clock }) => {
-      await gate.pass();
-      return okOutcome(clock);
-    });
+    const { gate, h } = createGatedHarness();
     await h.engine.login(loginResponse(60));
     h.clock.advance(60_000);
     const waiting = Array.from({ length: 50 }, () => h.engine.sessionForRequest());
@@ -209,11 +196,7 @@ describe('single flight', () => {
   });
 
   it('drops a refresh result when the user logged out while it was in flight', async () => {
-    const gate = createGate();
-    const h = createHarness(async (_, { clock }) => {
-      await gate.pass();
-      return okOutcome(clock);
-    });
+    const { gate, h } = createGatedHarness();
     await h.engine.login(loginResponse(60));
     h.clock.advance(60_000);
     const pending = h.engine.sessionForRequest();

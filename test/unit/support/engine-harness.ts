@@ -1,6 +1,7 @@
 import type { SessionEvent } from '../../../src/shared/protocol.js';
 import { createRefreshEngine, type EngineDeps, type RefreshEngine, type RefreshOutcome } from '../../../src/sw/refresh-engine.js';
 import type { Session, SessionStore } from '../../../src/sw/session.js';
+import { createGate } from './gate.js';
 
 /** A session store in a variable, for the engine's unit tests. */
 export function createMemorySessionStore(): SessionStore {
@@ -107,3 +108,13 @@ export const loginResponse = (expiresIn: number | null = 300, extra: Record<stri
   ...(expiresIn === null ? {} : { expires_in: expiresIn }),
   ...extra,
 });
+
+/** A harness whose every refresh waits at `gate` (held in flight until `gate.open()`), then succeeds. */
+export function createGatedHarness(): { gate: ReturnType<typeof createGate>; h: Harness } {
+  const gate = createGate();
+  const h = createHarness(async (_, { clock }) => {
+    await gate.pass();
+    return okOutcome(clock);
+  });
+  return { gate, h };
+}
